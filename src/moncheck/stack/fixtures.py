@@ -1,0 +1,1 @@
+"""pytest plugin module (filled in by its owner)."""
