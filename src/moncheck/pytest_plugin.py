@@ -1,1 +1,206 @@
-"""pytest plugin module (filled in by its owner)."""
+"""pytest plugin (``pytest11`` entry point ``moncheck``).
+
+- Markers ``rules``, ``policy``, ``load``, ``smoke``; options in the ``moncheck`` group.
+- Every promtool test file ``tests/rules/**/*.test.yml`` is collected with ONE ITEM PER TEST
+  GROUP, named after the group's ``name:`` (else ``group<N>``), so ``-k HighErrorRate`` works.
+  Running: the whole file once per session (one promtool start, ~75 ms); only when it fails is
+  each failing group re-run alone to attribute the failure to it. Green runs, the common case,
+  cost one promtool call per file instead of one per group.
+- A ``policy`` item beside them (in ``tests/rules``) runs the gate's static policy checks.
+Heavy imports happen only when a test file is actually collected or run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from moncheck.tools.promtool import TestGroup
+
+MARKERS = {
+    "rules": "promtool/amtool tests of rules and Alertmanager config (fast, no stack)",
+    "policy": "the static policy gate on the repository (moncheck check)",
+    "load": "fire drills: load on the local stack, alerts must fire, route and resolve",
+    "smoke": "checks against a deployed environment (--env); network access to the target",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("moncheck", "moncheck (monitoring as code)")
+    group.addoption(
+        "--moncheck-repo",
+        metavar="DIR",
+        default=None,
+        help="repository checked by the policy item (default: pytest's rootdir)",
+    )
+    group.addoption(
+        "--moncheck-no-policy",
+        action="store_true",
+        default=False,
+        help="do not collect the policy item in tests/rules",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def _in_rules_dir(path: Path) -> bool:
+    parts = path.parts
+    return any(a == "tests" and b == "rules" for a, b in zip(parts, parts[1:]))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.name.endswith(".test.yml") and _in_rules_dir(file_path.parent):
+        return PromtoolFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    # tests/rules also holds the policy item. Packages (with __init__.py) keep pytest's collector.
+    if (
+        path.name == "rules"
+        and path.parent.name == "tests"
+        and not (path / "__init__.py").exists()
+        and not parent.config.getoption("moncheck_no_policy")
+    ):
+        return RulesDir.from_parent(parent, path=path)
+    return None
+
+
+def _promtool_missing() -> str | None:
+    from moncheck.tools import ToolMissing, find_binary
+
+    try:
+        find_binary("promtool")
+    except ToolMissing as e:
+        return str(e)
+    return None
+
+
+class PromtoolFailure(Exception):
+    """A promtool test group failed; ``args[0]`` is promtool's diff."""
+
+
+class PromtoolFile(pytest.File):
+    """A promtool rule test file; one item per test group."""
+
+    _whole: tuple[bool, str] | None = None
+
+    def collect(self) -> Any:
+        from moncheck import yamlpos
+        from moncheck.tools.promtool import test_groups
+
+        try:
+            groups = test_groups(self.path, self._display())
+        except yamlpos.LoadError as e:
+            raise self.CollectError(f"{e.path}:{e.line}: {e.message}") from None
+        if not groups:
+            raise self.CollectError(f"{self._display()}:1: no `tests:` groups in promtool test file")
+        for g in groups:
+            yield PromtoolGroup.from_parent(self, name=g.name, group=g)
+
+    def _display(self) -> str:
+        try:
+            return self.path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return str(self.path)
+
+    def whole(self) -> tuple[bool, str]:
+        """(passed, output) of the whole file, run once per session."""
+        if self._whole is None:
+            from moncheck.tools.promtool import run_test_file
+
+            self._whole = run_test_file(self.path)
+        return self._whole
+
+
+class PromtoolGroup(pytest.Item):
+    def __init__(self, *, group: TestGroup, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.group = group
+        self.add_marker(pytest.mark.rules)
+
+    def setup(self) -> None:
+        reason = _promtool_missing()
+        if reason:
+            pytest.skip(reason)
+
+    def runtest(self) -> None:
+        __tracebackhide__ = True
+        from moncheck.tools.promtool import failure_text, run_test_group
+
+        parent = self.parent
+        assert isinstance(parent, PromtoolFile)
+        ok, out = parent.whole()
+        if ok:
+            return
+        text = failure_text(out)
+        if text.startswith("yaml:"):  # the file itself is broken: every group shows it
+            raise PromtoolFailure(text)
+        ok, out = run_test_group(self.path, self.group.index)
+        if not ok:
+            raise PromtoolFailure(failure_text(out))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, PromtoolFailure):
+            return (
+                f"promtool test group {self.group.name!r} "
+                f"({self.path.name}:{self.group.line}) failed:\n{excinfo.value.args[0]}"
+            )
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.group.line - 1, f"promtool group: {self.name}"
+
+
+class RulesDir(pytest.Dir):
+    """``tests/rules``: its usual content plus the policy item."""
+
+    def collect(self) -> Any:
+        yield from super().collect()
+        yield PolicyItem.from_parent(self, name="moncheck-policy")
+
+
+class PolicyFailure(Exception):
+    pass
+
+
+class PolicyItem(pytest.Item):
+    """The gate's static policy checks on the repository (``moncheck check`` without the
+    promtool/amtool wrappers, which the rule items and test_configs.py cover); fails on errors."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.add_marker(pytest.mark.policy)
+
+    def _repo(self) -> Path:
+        opt = self.config.getoption("moncheck_repo")
+        return Path(opt).resolve() if opt else self.config.rootpath
+
+    def runtest(self) -> None:
+        __tracebackhide__ = True
+        from moncheck import yamlpos
+        from moncheck.findings import Severity, render_text
+        from moncheck.gate import run_gate
+
+        try:
+            # promtool/amtool run in the other tests/rules items; not twice.
+            result = run_gate(self._repo(), [], tools=False)
+        except yamlpos.LoadError as e:
+            raise PolicyFailure(f"{e.path}:{e.line}: error: {e.message}") from None
+        errors = [f for f in result.findings if f.severity is Severity.ERROR]
+        if errors:
+            raise PolicyFailure(render_text(result.findings))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, PolicyFailure):
+            return f"moncheck check {self._repo()} found errors:\n{excinfo.value.args[0]}"
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, "moncheck policy gate"

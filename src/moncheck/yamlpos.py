@@ -68,11 +68,20 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LocList:
     return seq
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same constructors on libyaml's parser: ~10x faster on big rule sets."""
+
+
+for _cls in (_Loader, _FastLoader):
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
 def loads(text: str, path: str = "<string>") -> Any:
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError:
+        pass  # re-parse with the pure-Python loader, whose error marks are the exact ones
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as e:
@@ -100,7 +109,7 @@ def load_all(path: Path, display: str | None = None) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8")
         return list(yaml.load_all(text, Loader=_Loader))  # noqa: S506
-    except OSError as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise LoadError(shown, 1, f"cannot read file: {e}") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

@@ -1,1 +1,42 @@
-"""pytest plugin module (filled in by its owner)."""
+"""pytest plugin: the session-scoped ``stack`` fixture (one local stack for tests/load and tests/smoke).
+
+Imports of the stack are lazy so that loading this plugin costs nothing in other test runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+DEFAULT_SPEED = 60.0  # as `moncheck drill`: the whole load suite fits in ~5 minutes
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("moncheck-stack", "moncheck local stack")
+    group.addoption("--speed", type=float, default=None,
+                    help=f"time compression factor of the local stack (default {DEFAULT_SPEED:g})")
+    group.addoption("--stack-repo", default=None,
+                    help="repository whose monitoring/ the stack runs (default: rootdir)")
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A running local stack; skipped with a reason when prometheus/alertmanager are missing."""
+    from moncheck.stack import Stack, StackError, missing_binaries
+
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"local stack needs {', '.join(missing)} on PATH")
+    speed = request.config.getoption("--speed") or DEFAULT_SPEED
+    repo = Path(request.config.getoption("--stack-repo") or request.config.rootpath)
+    s = Stack(repo, speed=speed)
+    try:
+        s.start()
+    except StackError as e:
+        pytest.fail(f"local stack did not start: {e}", pytrace=False)
+    try:
+        yield s
+    finally:
+        s.stop()

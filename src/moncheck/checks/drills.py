@@ -1,0 +1,62 @@
+"""``drills/coverage``: every alert has a fire drill or an ``untestable`` entry with a reason.
+
+Reads the inventory's alerts and ``monitoring/drills/*.yml`` (``expect[].alert`` and
+``untestable[].{alert, reason}``). An alert with neither is an error at the alert's line; an
+``untestable`` entry without a reason, or naming an alert that does not exist, is an error at the
+entry's line; an alert both drilled and declared untestable is a warning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from moncheck.findings import Finding, error, warning
+from moncheck.yamlpos import line_of
+
+CHECK = "drills/coverage"
+
+
+def _entries(doc: Any, key: str) -> list[tuple[Any, int]]:
+    items = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        return []
+    lines = getattr(items, "item_lines", [line_of(items)] * len(items))
+    return [(x, ln) for x, ln in zip(items, lines) if isinstance(x, dict)]
+
+
+def check_drill_coverage(inventory_or_repo: Any) -> list[Finding]:
+    """Findings for alerts without a drill or a reasoned suppression (see module doc)."""
+    if isinstance(inventory_or_repo, (str, Path)):
+        from moncheck.inventory import load_repo  # lazy: the gate already has one
+        inv = load_repo(Path(inventory_or_repo))
+    else:
+        inv = inventory_or_repo
+    alerts = {r.name: r for r in inv.alerts}
+    drilled: dict[str, tuple[str, int]] = {}
+    untestable: dict[str, tuple[str, int]] = {}
+    out: list[Finding] = []
+    for doc in inv.drills:
+        for x, ln in _entries(doc.data, "expect"):
+            if isinstance(x.get("alert"), str):
+                drilled.setdefault(x["alert"], (doc.path, ln))
+        for x, ln in _entries(doc.data, "untestable"):
+            name = x.get("alert")
+            reason = x.get("reason")
+            if not isinstance(reason, str) or len(reason.strip()) < 10:
+                out.append(error(CHECK, doc.path, ln, f"untestable alert {name!r} needs a reason",
+                                 "say why it cannot be drilled on the local stack"))
+            if isinstance(name, str):
+                untestable[name] = (doc.path, ln)
+    for name, (path, ln) in {**drilled, **untestable}.items():
+        if name not in alerts:
+            out.append(error(CHECK, path, ln, f"drill file names alert {name!r}, which no rule defines"))
+    for name, rule in sorted(alerts.items()):
+        if name in drilled and name in untestable:
+            path, ln = untestable[name]
+            out.append(warning(CHECK, path, ln, f"alert {name} has a drill and is also declared untestable"))
+        elif name not in drilled and name not in untestable:
+            out.append(error(CHECK, rule.file, rule.line, f"alert {name} has no fire drill and no "
+                             "untestable entry", "add a drill to monitoring/drills/ or an `untestable: "
+                             "[{alert, reason}]` entry"))
+    return sorted(out)

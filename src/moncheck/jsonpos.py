@@ -1,0 +1,95 @@
+"""JSON loading that keeps line numbers (the JSON twin of ``moncheck.yamlpos``).
+
+Objects become ``yamlpos.LocDict`` with ``.line`` (line of the ``{``) and ``.key_lines``;
+arrays become ``LocList`` with ``.line``. Built on the stdlib pure-Python scanner, whose
+``parse_object``/``parse_array`` hooks receive the offset: we wrap them to record it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import json.decoder
+import json.scanner
+import re
+from pathlib import Path
+from typing import Any
+
+from moncheck.yamlpos import LoadError, LocDict, LocList
+
+_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+class _Decoder(json.JSONDecoder):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._nl = [i for i, c in enumerate(text) if c == "\n"]
+        self._text = text
+        self.parse_object = self._object  # type: ignore[assignment]
+        self.parse_array = self._array  # type: ignore[assignment]
+        self.memo: dict = {}
+        self.scan_once = json.scanner.py_make_scanner(self)
+
+    def _line(self, idx: int) -> int:
+        return bisect.bisect_left(self._nl, idx) + 1
+
+    def _object(self, s_and_end: tuple[str, int], *args: Any, **kw: Any) -> tuple[Any, int]:
+        s, start = s_and_end
+        pairs, end = json.decoder.JSONObject(s_and_end, *args, **kw)
+        d = LocDict(pairs)
+        d.line = self._line(start - 1)
+        d.key_lines = {}
+        # Keys of this object (not nested ones) are found by scanning at depth 0 of its span.
+        self._key_lines(d, start, end)
+        return d, end
+
+    def _key_lines(self, d: LocDict, start: int, end: int) -> None:
+        depth, i, text = 0, start, self._text
+        while i < end:
+            c = text[i]
+            if c == '"':
+                m = _KEY.match(text, i)
+                j = text.find('"', i + 1)
+                while j != -1 and text[j - 1] == "\\":
+                    j = text.find('"', j + 1)
+                if m and depth == 0:
+                    try:
+                        key = json.loads(f'"{m.group(1)}"')
+                    except ValueError:
+                        key = m.group(1)
+                    d.key_lines.setdefault(key, self._line(i))
+                i = (j if j != -1 else end) + 1
+                continue
+            if c in "{[":
+                depth += 1
+            elif c in "}]":
+                depth -= 1
+            i += 1
+
+    def _array(self, s_and_end: tuple[str, int], scan_once: Any, **kw: Any) -> tuple[Any, int]:
+        s, start = s_and_end
+        values, end = json.decoder.JSONArray(s_and_end, scan_once, **kw)
+        lst = LocList(values)
+        lst.line = self._line(start - 1)
+        lst.item_lines = [getattr(v, "line", lst.line) for v in values]
+        return lst, end
+
+
+def loads(text: str, path: str = "<string>") -> Any:
+    try:
+        return _Decoder(text).decode(text)
+    except json.JSONDecodeError as e:
+        raise LoadError(path, e.lineno, f"invalid JSON: {e.msg}") from None
+    except RecursionError:
+        raise LoadError(path, 1, "invalid JSON: nested too deeply") from None
+
+
+def load(path: Path, display: str | None = None) -> Any:
+    shown = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LoadError(shown, 1, "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LoadError(shown, 1, f"cannot read file: {e}") from None
+    return loads(text, shown)

@@ -1,0 +1,100 @@
+"""Build the daily health report: collect, validate with Great Expectations, render, write."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moncheck import atomic
+from moncheck.report import charts, markdown
+from moncheck.report.collect import ReportData, collect
+from moncheck.report.expectations import SUITE_FILE, Outcome, load_suites, validate
+from moncheck.report.prom import Alertmanager, Prometheus
+
+REPORT_MD = "report.md"
+
+
+@dataclass
+class BuildResult:
+    data: ReportData
+    outcomes: list[Outcome]
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def ok(self) -> bool:
+        return self.data.has_data and not self.failed
+
+
+def frames(data: ReportData) -> dict[str, Any]:
+    """The data sets the expectation suites run against (pandas DataFrames)."""
+    import pandas as pd
+
+    cols = ["request_rate", "error_ratio", "p50", "p95", "p99"]
+    by_t: dict[float, dict[str, float]] = {}
+    for name in cols:
+        for t, v in data.series.get(name, []):
+            by_t.setdefault(t, {})[name] = v
+    series = pd.DataFrame([{"timestamp": t, **row} for t, row in sorted(by_t.items())],
+                          columns=["timestamp", *cols], dtype="float64")
+    pairs = [{"series": key, "timestamp": b[0], "delta": b[1] - a[1]}
+             for key, values in data.counters.items() for a, b in zip(values, values[1:])]
+    counters = pd.DataFrame(pairs, columns=["series", "timestamp", "delta"])
+    scrapes = pd.DataFrame(data.gaps, columns=["series", "timestamp", "gap_seconds"])
+    return {"series": series, "counters": counters.astype({"timestamp": "float64", "delta": "float64"}),
+            "scrapes": scrapes.astype({"timestamp": "float64", "gap_seconds": "float64"})}
+
+
+def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service_url: str | None,
+          since_s: float, out: Path, end: float | None = None) -> BuildResult:
+    """Collect, validate and write ``report.md``, ``report.json`` and charts into ``out``.
+
+    Raises ``prom.ApiError`` when Prometheus cannot be queried, ``SuiteError`` for a bad suite.
+    """
+    started = time.monotonic()
+    suites, params = load_suites(repo / SUITE_FILE)  # a broken suite fails before any query
+    end = time.time() if end is None else end
+    prom = Prometheus(prometheus_url)
+    am = Alertmanager(alertmanager_url) if alertmanager_url else None
+    data = collect(prom, am, service_url, since_s, end, repo)
+    outcomes: list[Outcome] = []
+    if data.has_data:
+        parameters = {"max_gap_seconds": data.scrape_interval_s * params.get("max_gap_scrape_intervals", 2.5)}
+        outcomes = validate(suites, frames(data), parameters)
+    written = charts.render(data.series, out) if data.has_data else []
+    result = BuildResult(data, outcomes, written)
+    result.seconds = time.monotonic() - started
+    atomic.write_text(out / "report.json", json.dumps(summary(result), indent=2) + "\n")
+    # report.md last: its presence means the folder is complete.
+    atomic.write_text(out / REPORT_MD, markdown.render(data, outcomes, written, result.seconds))
+    result.files = [*written, "report.json", REPORT_MD]
+    return result
+
+
+def summary(result: BuildResult) -> dict[str, Any]:
+    d = result.data
+    return {
+        "ok": result.ok,
+        "has_data": d.has_data,
+        "start": d.start, "end": d.end, "window": d.window,
+        "total_requests": d.total_requests,
+        "error_ratio": d.error_ratio,
+        "p95_latency_seconds": d.p95_latency_s,
+        "health": d.health,
+        "slos": [{"id": s.id, "objective": s.objective, "availability": s.availability, "met": s.met}
+                 for s in d.slos],
+        "alerts": [{"alertname": a.alertname, "severity": a.severity, "first_seen": a.first_seen,
+                    "last_seen": a.last_seen, "active_now": a.active_now, "source": a.source}
+                   for a in d.alerts],
+        "failed_expectations": [o.text() for o in result.failed],
+        "expectations": len(result.outcomes),
+        "notes": d.notes,
+        "build_seconds": round(result.seconds, 3),
+    }

@@ -1,0 +1,115 @@
+"""A small client for the Prometheus and Alertmanager HTTP APIs used by the daily report."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import requests
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+class ApiError(Exception):
+    """A request that failed; the message names the URL and what came back."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a Prometheus duration such as ``24h``, ``1h30m`` or ``90s``."""
+    parts = re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        raise ValueError(f"invalid duration {text!r} (use e.g. 24h, 90m, 1h30m)")
+    return float(sum(int(n) * _UNITS[u] for n, u in parts))
+
+
+def format_duration(seconds: float) -> str:
+    """A Prometheus duration string for ``seconds`` (whole seconds)."""
+    s = max(1, int(round(seconds)))
+    out = ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            out += f"{s // size}{unit}"
+            s %= size
+    return out
+
+
+def _float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class Api:
+    def __init__(self, base: str, name: str, timeout: float = 15.0) -> None:
+        self.base = base.rstrip("/")
+        self.name = name
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        url = self.base + path
+        try:
+            r = self.session.get(url, params=params, timeout=self.timeout)
+        except requests.RequestException as e:
+            raise ApiError(f"{self.name} at {url}: cannot connect ({type(e).__name__})") from None
+        try:
+            body = r.json()
+        except ValueError:
+            raise ApiError(f"{self.name} at {url}: HTTP {r.status_code}, not JSON: {r.text[:100]!r}") from None
+        if r.status_code >= 400 or (isinstance(body, dict) and body.get("status") == "error"):
+            err = body.get("error") if isinstance(body, dict) else body
+            raise ApiError(f"{self.name} at {url}: HTTP {r.status_code}: {err}")
+        return body
+
+
+class Prometheus(Api):
+    def __init__(self, base: str, timeout: float = 15.0) -> None:
+        super().__init__(base, "Prometheus", timeout)
+
+    def query(self, expr: str, at: float) -> list[dict[str, Any]]:
+        data = self.get("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})["data"]
+        result = data["result"]
+        if data["resultType"] == "scalar":
+            return [{"metric": {}, "value": result}]
+        return result
+
+    def scalar(self, expr: str, at: float) -> float | None:
+        """Value of a single-series result; None when the result is empty or NaN."""
+        result = self.query(expr, at)
+        if not result:
+            return None
+        value = _float(result[0]["value"][1])
+        return None if math.isnan(value) else value
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        data = self.get("/api/v1/query_range",
+                        {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})["data"]
+        return [{"metric": s["metric"], "values": [(float(t), _float(v)) for t, v in s["values"]]}
+                for s in data["result"]]
+
+    def samples(self, selector: str, window: str, at: float) -> list[dict[str, Any]]:
+        """Raw samples of ``selector[window]`` (a range-vector instant query)."""
+        result = self.query(f"{selector}[{window}]", at)
+        return [{"metric": s["metric"], "values": [(float(t), _float(v)) for t, v in s["values"]]}
+                for s in result]
+
+    def scrape_interval(self, default: float = 15.0) -> float:
+        """The global scrape interval from the loaded configuration (seconds)."""
+        import yaml
+
+        try:
+            cfg = yaml.safe_load(self.get("/api/v1/status/config")["data"]["yaml"]) or {}
+            return parse_duration(str(cfg.get("global", {}).get("scrape_interval", "15s")))
+        except (ApiError, ValueError, KeyError, TypeError, yaml.YAMLError):
+            return default
+
+
+class Alertmanager(Api):
+    def __init__(self, base: str, timeout: float = 15.0) -> None:
+        super().__init__(base, "Alertmanager", timeout)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return self.get("/api/v2/alerts", {"active": "true", "silenced": "true", "inhibited": "true"})

@@ -1,0 +1,126 @@
+"""Small PromQL helpers on top of ``promql_parser``: parse errors and vector selectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import promql_parser
+
+WINDOW_PLACEHOLDERS = ("{{.window}}", "{{ .window }}")
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str  # "=", "!=", "=~", "!~"
+    value: str
+
+
+@dataclass(frozen=True)
+class Selector:
+    metric: str
+    matchers: tuple[Matcher, ...]
+
+    def equal(self, label: str) -> str | None:
+        for m in self.matchers:
+            if m.name == label and m.op == "=":
+                return m.value
+        return None
+
+    def le_bound(self) -> str | None:
+        """The bucket bound a ``_bucket`` selector picks: ``le="1"``, or ``le=~"1(\\.0)?"``.
+
+        The regex form matches both exposition styles of the same bound: ``1`` (prom-client,
+        Go) and ``1.0`` (prometheus_client for Python, and every target on Prometheus 3.x, which
+        normalises ``le``). Any other regex is not a single bound: None.
+        """
+        for m in self.matchers:
+            if m.name != "le":
+                continue
+            if m.op == "=":
+                return m.value
+            if m.op == "=~" and m.value.endswith(_FLOAT_SUFFIX):
+                return m.value.removesuffix(_FLOAT_SUFFIX)
+        return None
+
+
+# Regex suffix that makes ``X`` also match ``X.0`` (see Selector.le_bound).
+_FLOAT_SUFFIX = "(\\.0)?"
+
+_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
+def fill_window(query: str, window: str) -> str:
+    for ph in WINDOW_PLACEHOLDERS:
+        query = query.replace(ph, window)
+    return query
+
+
+def has_window(query: str) -> bool:
+    return any(ph in query for ph in WINDOW_PLACEHOLDERS)
+
+
+def parse_error(expr: str) -> str | None:
+    """The parser's message when ``expr`` is not valid PromQL, else None."""
+    try:
+        promql_parser.parse(expr)
+    except Exception as e:  # the Rust binding raises plain ValueError/RuntimeError
+        return str(e).strip().splitlines()[0] if str(e).strip() else "invalid PromQL"
+    return None
+
+
+def selectors(expr: str) -> list[Selector]:
+    """Every vector selector of ``expr`` (which must parse), in order of appearance."""
+    out: list[Selector] = []
+    _walk(promql_parser.parse(expr), out)
+    return out
+
+
+def _walk(node: object, out: list[Selector]) -> None:
+    if isinstance(node, promql_parser.VectorSelector):
+        ms = []
+        for m in node.matchers.matchers:
+            op = _OPS.get(str(m.op).rsplit(".", 1)[-1], str(m.op))
+            if m.name == "__name__":
+                continue
+            ms.append(Matcher(m.name, op, m.value))
+        name = node.name or next((m.value for m in node.matchers.matchers
+                                  if m.name == "__name__"), "")
+        out.append(Selector(name or "", tuple(ms)))
+        return
+    if isinstance(node, promql_parser.MatrixSelector):
+        _walk(node.vector_selector, out)
+        return
+    for attr in ("lhs", "rhs", "expr", "param"):
+        child = getattr(node, attr, None)
+        if child is not None and not isinstance(child, (str, int, float)):
+            _walk(child, out)
+    for arg in getattr(node, "args", None) or []:
+        _walk(arg, out)
+
+
+def top_level_grouping(expr: str) -> bool:
+    """True when ``expr`` may keep labels: i.e. it is not a ratio of label-free aggregations.
+
+    The generated tests predict alert labels; that is only possible when the SLI returns one
+    series without labels (``sum(...)`` without ``by``), which is what SLO queries normally do.
+    """
+    return _keeps_labels(promql_parser.parse(expr))
+
+
+def _keeps_labels(node: object) -> bool:
+    if isinstance(node, promql_parser.AggregateExpr):
+        mod = node.modifier
+        if mod is None:
+            return False
+        kind = str(mod.type).rsplit(".", 1)[-1]
+        return not (kind == "By" and not list(mod.labels))
+    if isinstance(node, promql_parser.NumberLiteral):
+        return False
+    if isinstance(node, promql_parser.BinaryExpr):
+        return _keeps_labels(node.lhs) or _keeps_labels(node.rhs)
+    if isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr)):
+        return _keeps_labels(node.expr)
+    if isinstance(node, promql_parser.Call) and getattr(node.func, "name", "") == "vector":
+        return False
+    return True

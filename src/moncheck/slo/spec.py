@@ -1,0 +1,408 @@
+"""Load SLO spec files (Sloth ``prometheus/v1``, OpenSLO v1 ``SLO``) into the internal model.
+
+Structural errors are collected (never only the first) as ``slo/spec`` findings located at the
+offending line, with Sloth-style chained messages:
+``invalid slo "x": invalid alert: page alert: name is required``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from moncheck import yamlpos
+from moncheck.findings import Finding, error
+from moncheck.slo.gofmt import parse_duration
+from moncheck.slo.model import SLO, AlertMeta, SpecFile
+from moncheck.slo.windows import DEFAULT_PERIOD_MS, SUPPORTED, for_period
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
+ALERT_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+SLOTH_VERSION = "prometheus/v1"
+OPENSLO_VERSIONS = ("openslo/v1", "openslo/v1alpha")
+CHECK = "slo/spec"
+
+_SPEC_KEYS = {"version", "service", "labels", "slos"}
+_SLO_KEYS = {"name", "objective", "description", "labels", "sli", "alerting"}
+_ALERTING_KEYS = {"name", "labels", "annotations", "page_alert", "ticket_alert"}
+_ALERT_KEYS = {"disable", "labels", "annotations", "for"}
+# Sloth plugin whose only effect (a `for:` on the alerts) moncheck supports natively.
+ALERT_FOR_PLUGIN = "sloth.dev/contrib/alert_for/v1"
+
+
+class _Errors:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[Finding] = []
+
+    def add(self, line: int, message: str, check: str = CHECK, hint: str = "") -> None:
+        self.items.append(error(check, self.path, line, message, hint))
+
+
+def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
+    """Load one spec file. Findings are structural errors; SLOs with errors are left out."""
+    spec = SpecFile(display, path.stem)
+    errs = _Errors(display)
+    try:
+        docs = [d for d in yamlpos.load_all(path, display) if d is not None]
+    except yamlpos.LoadError as e:
+        errs.add(e.line, e.message)
+        return spec, errs.items
+    if not docs:
+        errs.add(1, "empty spec file")
+        return spec, errs.items
+    first = docs[0]
+    if isinstance(first, dict) and "version" in first:
+        if len(docs) > 1:
+            errs.add(yamlpos.line_of(docs[1]), "a prometheus/v1 spec file holds one document")
+        spec.slos = _load_sloth(first, errs)
+    elif isinstance(first, dict) and "apiVersion" in first:
+        spec.slos = _load_openslo(docs, errs)
+    else:
+        errs.add(yamlpos.line_of(first), "not an SLO spec: expected `version: prometheus/v1` "
+                 "(Sloth) or `apiVersion: openslo/v1` with `kind: SLO` (OpenSLO)")
+    return spec, errs.items
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _str_map(node: Any, where: str, errs: _Errors, what: str, keys_re: re.Pattern[str] = LABEL_RE,
+             line: int = 1) -> dict[str, str]:
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        errs.add(yamlpos.line_of(node, default=line), f"{where}{what} must be a mapping")
+        return {}
+    out: dict[str, str] = {}
+    for k, v in node.items():
+        ln = yamlpos.line_of(node, str(k))
+        if not isinstance(k, str) or not keys_re.match(k) or k == "__name__":
+            errs.add(ln, f"{where}{what}: invalid name {k!r} (must match {keys_re.pattern})")
+            continue
+        if isinstance(v, bool) or v is None or isinstance(v, (dict, list)):
+            errs.add(ln, f"{where}{what}: {k}: value must be a string")
+            continue
+        out[k] = str(v)
+    return out
+
+
+def _unknown(node: dict, allowed: set[str], where: str, errs: _Errors) -> None:
+    for k in node:
+        if k not in allowed:
+            errs.add(yamlpos.line_of(node, str(k)), f"{where}unknown field {k!r} "
+                     f"(expected one of: {', '.join(sorted(allowed))})")
+
+
+def _merge(*ms: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in ms:
+        out.update(m)
+    return out
+
+
+# ---------------------------------------------------------------- Sloth prometheus/v1
+
+
+def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
+    if not isinstance(doc, dict):
+        errs.add(yamlpos.line_of(doc), "spec must be a mapping")
+        return []
+    if doc.get("version") != SLOTH_VERSION:
+        errs.add(doc.line_of("version"), f"unsupported version {doc.get('version')!r} "
+                 f"(expected {SLOTH_VERSION!r})")
+        return []
+    _unknown(doc, _SPEC_KEYS | {"slo_plugins"}, "", errs)
+    _check_plugins(doc.get("slo_plugins"), doc.line_of("slo_plugins"), errs)
+    service = doc.get("service")
+    if not isinstance(service, str) or not service:
+        errs.add(doc.line_of("service"), "service is required")
+        service = ""
+    elif not NAME_RE.match(service):
+        errs.add(doc.line_of("service"), f'invalid service "{service}" (must match'
+                 f" {NAME_RE.pattern})")
+    labels = _str_map(doc.get("labels"), "", errs, "labels", line=doc.line_of("labels"))
+    slos = doc.get("slos")
+    if not isinstance(slos, list) or not slos:
+        errs.add(doc.line_of("slos"), "at least one SLO is required in `slos`")
+        return []
+    out = []
+    for i, node in enumerate(slos):
+        line = slos.item_lines[i] if isinstance(slos, yamlpos.LocList) else doc.line_of("slos")
+        slo = _load_sloth_slo(node, service, labels, line, errs)
+        if slo is not None:
+            out.append(slo)
+    return out
+
+
+def _check_plugins(node: Any, line: int, errs: _Errors) -> None:
+    if node is None:
+        return
+    chain = node.get("chain") if isinstance(node, dict) else None
+    if not isinstance(chain, list):
+        errs.add(line, "slo_plugins: expected a mapping with a `chain` list")
+        return
+    for i, p in enumerate(chain):
+        pid = p.get("id") if isinstance(p, dict) else None
+        if pid != ALERT_FOR_PLUGIN:
+            errs.add(chain.item_lines[i], f"slo_plugins: plugin {pid!r} is not supported by "
+                     f"moncheck (only {ALERT_FOR_PLUGIN}, whose `for:` is built in)")
+
+
+def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: int,
+                    errs: _Errors) -> SLO | None:
+    if not isinstance(node, dict):
+        errs.add(line, "each SLO must be a mapping")
+        return None
+    before = len(errs.items)
+    name = node.get("name")
+    where = f"invalid slo {name!r}: ".replace("'", '"') if isinstance(name, str) else "invalid slo: "
+    _unknown(node, _SLO_KEYS, where, errs)
+    if not isinstance(name, str) or not name:
+        errs.add(node.line_of("name") if "name" in node else node.line, f"{where}name is required")
+        name = ""
+    elif not NAME_RE.match(name):
+        errs.add(node.line_of("name"), f"{where}invalid name (must match {NAME_RE.pattern})")
+    objective = _objective(node.get("objective"), node.line_of("objective"), where, errs)
+    desc = node.get("description", "")
+    if not isinstance(desc, str):
+        errs.add(node.line_of("description"), f"{where}description must be a string")
+        desc = ""
+    labels = _merge(spec_labels, _str_map(node.get("labels"), where, errs, "labels",
+                                          line=node.line_of("labels")))
+    slo = SLO(service=service, name=name, objective=objective or 0.0, period_ms=DEFAULT_PERIOD_MS,
+              description=desc, labels=labels, path=errs.path, line=line)
+    _load_sloth_sli(node.get("sli"), node.line_of("sli"), where, slo, errs)
+    _load_sloth_alerting(node.get("alerting"), node.line_of("alerting"), where, slo, errs)
+    return slo if len(errs.items) == before else None
+
+
+def _objective(v: Any, line: int, where: str, errs: _Errors) -> float | None:
+    if v is None:
+        errs.add(line, f"{where}objective is required")
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        errs.add(line, f"{where}objective must be a number (a percentage, e.g. 99.9)")
+        return None
+    if not 0 < float(v) <= 100:
+        errs.add(line, f"{where}objective {v} must be in (0, 100] (a percentage, e.g. 99.9)")
+        return None
+    return float(v)
+
+
+def _load_sloth_sli(sli: Any, line: int, where: str, slo: SLO, errs: _Errors) -> None:
+    w = f"{where}invalid SLI: "
+    if not isinstance(sli, dict):
+        errs.add(line, f"{w}sli is required (events, raw or plugin)")
+        return
+    kinds = [k for k in ("events", "raw", "plugin") if k in sli]
+    _unknown(sli, {"events", "raw", "plugin"}, w, errs)
+    if len(kinds) != 1:
+        errs.add(sli.line, f"{w}exactly one of events, raw or plugin is required")
+        return
+    kind = kinds[0]
+    body = sli[kind]
+    if kind == "plugin":
+        errs.add(sli.line_of("plugin"), f"{w}SLI plugins are not supported by moncheck",
+                 hint="inline the plugin's queries as sli.events error_query/total_query")
+        return
+    if not isinstance(body, dict):
+        errs.add(sli.line_of(kind), f"{w}{kind} must be a mapping")
+        return
+    keys = ("error_query", "total_query") if kind == "events" else ("error_ratio_query",)
+    _unknown(body, set(keys), w, errs)
+    for k in keys:
+        q = body.get(k)
+        if not isinstance(q, str) or not q.strip():
+            errs.add(body.line_of(k) if k in body else body.line, f"{w}{kind}: {k} is required")
+            continue
+        setattr(slo, k, q)
+        slo.lines[k] = body.line_of(k)
+
+
+def _load_sloth_alerting(node: Any, line: int, where: str, slo: SLO, errs: _Errors) -> None:
+    w = f"{where}invalid alerting: "
+    if node is None:
+        node = yamlpos.LocDict()
+        node.line, node.key_lines = line, {}
+    if not isinstance(node, dict):
+        errs.add(line, f"{w}alerting must be a mapping")
+        return
+    _unknown(node, _ALERTING_KEYS, w, errs)
+    name = node.get("name")
+    labels = _str_map(node.get("labels"), w, errs, "labels", line=node.line_of("labels"))
+    annots = _str_map(node.get("annotations"), w, errs, "annotations",
+                      line=node.line_of("annotations"))
+    metas = []
+    for key, label in (("page_alert", "page alert"), ("ticket_alert", "ticket alert")):
+        sub = node.get(key) or {}
+        aw = f"{where}invalid alert: {label}: "
+        if not isinstance(sub, dict):
+            errs.add(node.line_of(key), f"{aw}must be a mapping")
+            metas.append(None)
+            continue
+        if isinstance(sub, yamlpos.LocDict):
+            _unknown(sub, _ALERT_KEYS, aw, errs)
+        disable = sub.get("disable", False)
+        if not isinstance(disable, bool):
+            errs.add(yamlpos.line_of(sub, "disable"), f"{aw}disable must be true or false")
+            disable = False
+        for_ = sub.get("for")
+        if for_ is not None:
+            try:
+                parse_duration(str(for_))
+            except ValueError as e:
+                errs.add(yamlpos.line_of(sub, "for"), f"{aw}invalid for: {e}")
+                for_ = None
+        meta = AlertMeta(
+            name=name if isinstance(name, str) else "", disable=disable,
+            for_=str(for_) if for_ is not None else None,
+            labels=_merge(labels, _str_map(sub.get("labels"), aw, errs, "labels",
+                                           line=yamlpos.line_of(sub, "labels", node.line))),
+            annotations=_merge(annots, _str_map(sub.get("annotations"), aw, errs, "annotations",
+                                                line=yamlpos.line_of(sub, "annotations", node.line))),
+            line=node.line_of(key) if key in node else node.line_of("name"))
+        if not disable:
+            if not isinstance(name, str) or not name:
+                errs.add(node.line_of("name") if "name" in node else node.line,
+                         f"{aw}name is required")
+            elif not ALERT_NAME_RE.match(name):
+                errs.add(node.line_of("name"), f'{aw}invalid name "{name}" '
+                         f"(must match {ALERT_NAME_RE.pattern})")
+        metas.append(meta)
+    slo.page, slo.ticket = metas[0], metas[1]
+
+
+# ---------------------------------------------------------------- OpenSLO v1
+
+
+def _q(node: Any) -> tuple[str | None, int]:
+    """The PromQL query of an OpenSLO metric (v1 ``metricSource.spec.query``, v1alpha ``query``)."""
+    if not isinstance(node, dict):
+        return None, yamlpos.line_of(node)
+    src = node.get("metricSource")
+    if isinstance(src, dict):
+        spec = src.get("spec")
+        if isinstance(spec, dict) and isinstance(spec.get("query"), str):
+            return spec["query"], spec.line_of("query")
+        return None, src.line
+    if isinstance(node.get("query"), str):
+        return node["query"], node.line_of("query")
+    return None, node.line
+
+
+def _load_openslo(docs: list[Any], errs: _Errors) -> list[SLO]:
+    slis = {d["metadata"]["name"]: d for d in docs
+            if isinstance(d, dict) and d.get("kind") == "SLI"
+            and isinstance(d.get("metadata"), dict) and "name" in d["metadata"]}
+    out: list[SLO] = []
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") in ("SLI", "Service", "DataSource"):
+            continue
+        if doc.get("apiVersion") not in OPENSLO_VERSIONS or doc.get("kind") != "SLO":
+            errs.add(doc.line if isinstance(doc, dict) else 1, "unsupported OpenSLO document "
+                     f"{doc.get('apiVersion')!r}/{doc.get('kind')!r} (expected openslo/v1 SLO)")
+            continue
+        out.extend(_load_openslo_slo(doc, slis, errs))
+    return out
+
+
+def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO]:
+    meta, spec = doc.get("metadata"), doc.get("spec")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    where = f'invalid slo "{name}": ' if isinstance(name, str) else "invalid slo: "
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        errs.add(yamlpos.line_of(meta, "name", doc.line), f"{where}metadata.name is required "
+                 f"and must match {NAME_RE.pattern}")
+        return []
+    if not isinstance(spec, dict):
+        errs.add(doc.line_of("spec"), f"{where}spec is required")
+        return []
+    service = spec.get("service")
+    if not isinstance(service, str) or not NAME_RE.match(service):
+        errs.add(spec.line_of("service"), f"{where}spec.service is required and must match "
+                 f"{NAME_RE.pattern}")
+        return []
+    indicator = spec.get("indicator")
+    if indicator is None and isinstance(spec.get("indicatorRef"), str):
+        indicator = slis.get(spec["indicatorRef"])
+        if indicator is None:
+            errs.add(spec.line_of("indicatorRef"), f"{where}indicatorRef "
+                     f"{spec['indicatorRef']!r}: no SLI document of that name in this file")
+            return []
+    ispec = indicator.get("spec") if isinstance(indicator, dict) else None
+    ratio = None
+    if isinstance(ispec, dict):
+        ratio = ispec.get("ratioMetric") or ispec.get("ratioMetrics")
+    period_ms = _openslo_period(spec, where, errs)
+    before = len(errs.items)
+    objectives = spec.get("objectives")
+    if not isinstance(objectives, list) or not objectives:
+        errs.add(spec.line_of("objectives"), f"{where}at least one objective is required")
+        return []
+    out = []
+    for i, obj in enumerate(objectives):
+        ow = f'invalid slo "{name}-{i}": '
+        if not isinstance(obj, dict):
+            errs.add(objectives.item_lines[i], f"{ow}objective must be a mapping")
+            continue
+        target = obj.get("targetPercent")
+        if target is None and isinstance(obj.get("target"), (int, float)) \
+                and not isinstance(obj.get("target"), bool):
+            target = obj["target"] * 100
+        objective = _objective(target, obj.line_of("target") if "target" in obj
+                               else obj.line, ow, errs)
+        r = ratio if ratio is not None else obj.get("ratioMetrics") or obj.get("ratioMetric")
+        if not isinstance(r, dict):
+            errs.add(obj.line, f"{ow}invalid SLI: only ratio indicators (ratioMetric with "
+                     "good or bad, and total) are supported")
+            continue
+        total, total_line = _q(r.get("total"))
+        good, good_line = _q(r.get("good"))
+        bad, bad_line = _q(r.get("bad"))
+        if total is None or (good is None) == (bad is None):
+            errs.add(r.line, f"{ow}invalid SLI: ratioMetric needs total and exactly one of "
+                     "good or bad, each with metricSource.spec.query")
+            continue
+        if objective is None or period_ms is None:
+            continue
+        slo = SLO(service=service, name=f"{name}-{i}", objective=objective, period_ms=period_ms,
+                  description=spec.get("description") or "", spec_version=doc["apiVersion"],
+                  mode="cli-gen-openslo", path=errs.path, line=doc.line, labels={})
+        if bad is not None:
+            slo.error_query, slo.total_query = bad, total
+            slo.lines.update(error_query=bad_line, total_query=total_line)
+        else:
+            # Same raw expression Sloth builds from good/total (internal/openslo).
+            slo.error_ratio_query = (f"\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n"
+                                     f"      {total}\n    )\n  )\n")
+            slo.lines.update(error_ratio_query=good_line, total_query=total_line)
+        out.append(slo)
+    return out if len(errs.items) == before else []
+
+
+def _openslo_period(spec: Any, where: str, errs: _Errors) -> int | None:
+    tw = spec.get("timeWindow") or spec.get("timeWindows")
+    if tw is None:
+        return DEFAULT_PERIOD_MS
+    if not isinstance(tw, list) or len(tw) != 1 or not isinstance(tw[0], dict):
+        errs.add(spec.line_of("timeWindow"), f"{where}timeWindow must hold exactly one window")
+        return None
+    w = tw[0]
+    try:
+        if "duration" in w:
+            ms = parse_duration(str(w["duration"]))
+        else:  # v1alpha: count + unit
+            unit = {"Day": "d", "Week": "w", "Hour": "h"}.get(str(w.get("unit")), "?")
+            ms = parse_duration(f"{w.get('count')}{unit}")
+    except ValueError as e:
+        errs.add(w.line, f"{where}invalid timeWindow: {e}")
+        return None
+    if for_period(ms) is None:
+        from moncheck.slo.gofmt import prom_duration
+        ok = ", ".join(prom_duration(p) for p in sorted(SUPPORTED))
+        errs.add(w.line, f"{where}unsupported SLO period {prom_duration(ms)} (supported: {ok})")
+        return None
+    return ms

@@ -1,0 +1,231 @@
+"""Smoke targets: which service, Prometheus, Alertmanager and hosts a smoke run checks.
+
+A target comes from ``monitoring/uptime/<env>.yml`` (chosen with ``--env`` or ``MONCHECK_ENV``),
+with URL overrides from options or ``MONCHECK_*_URL`` environment variables. With no choice made
+the environment is ``local``, whose null URLs are filled in from the local stack.
+
+Safety: a non-loopback URL is only used when the user named it explicitly (an env file they chose,
+an option or an environment variable). The default ``local`` file may not point anywhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urljoin, urlsplit
+
+from moncheck import yamlpos
+
+URL_KEYS = ("service_url", "prometheus_url", "alertmanager_url")
+ENV_VARS = {k: f"MONCHECK_{k.upper()}" for k in URL_KEYS}  # MONCHECK_SERVICE_URL, ...
+DEFAULT_ENV = "local"
+
+
+class TargetError(Exception):
+    """A target that cannot be resolved: message names the file and line when there is one."""
+
+
+@dataclass(frozen=True)
+class UptimeCheck:
+    name: str
+    url: str
+    interval: float
+    timeout: float
+    expected_status: int
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "_", self.name.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Target:
+    environment: str
+    source: str  # file the target was read from (relative display path) or "<options>"
+    service_url: str | None = None
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+    hosts: tuple[str, ...] = ()
+    node_exporter: bool = False
+    min_free_disk_percent: float | None = None
+    checks: tuple[UptimeCheck, ...] = ()
+    explicit: bool = False  # the user named this target (env file chosen, option or env var)
+    explicit_urls: frozenset[str] = field(default_factory=frozenset)
+
+    def url(self, key: str) -> str:
+        value = getattr(self, key)
+        if not value:
+            raise TargetError(f"{self.source}: no {key} for environment {self.environment!r}")
+        return value.rstrip("/")
+
+    def check_url(self, check: UptimeCheck) -> str:
+        """Absolute URL of an uptime check: relative paths and ``{service_url}`` are resolved."""
+        url = check.url
+        if "{service_url}" in url:
+            url = url.replace("{service_url}", self.url("service_url"))
+        elif not urlsplit(url).scheme:
+            url = urljoin(self.url("service_url") + "/", url.lstrip("/"))
+        return url
+
+    def with_urls(self, urls: Mapping[str, str | None]) -> "Target":
+        """Fill the URLs that are still missing (e.g. from the local stack)."""
+        filled = {k: v for k, v in urls.items() if k in URL_KEYS and v and not getattr(self, k)}
+        return replace(self, **filled)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _num(doc: Any, key: str, where: str, default: float | None) -> float | None:
+    value = doc.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TargetError(f"{where}:{yamlpos.line_of(doc, key)}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(item: Any, key: str, where: str, default: float) -> float:
+    """Seconds from a number or a duration string such as ``10s``, ``500ms`` or ``2m``."""
+    value = item.get(key, default)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*", value)
+        if m:
+            return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise TargetError(f"{where}:{yamlpos.line_of(item, key)}: {key} must be a positive number of "
+                      f"seconds or a duration like '10s', got {value!r}")
+
+
+def _parse_check(item: Any, path: str, line: int) -> UptimeCheck:
+    if not isinstance(item, dict):
+        raise TargetError(f"{path}:{line}: each check must be a mapping, got {item!r}")
+    missing = [k for k in ("name", "url") if not item.get(k)]
+    if missing:
+        raise TargetError(f"{path}:{line}: check is missing {', '.join(missing)}")
+    timeout = _duration(item, "timeout", path, 10.0)
+    interval = _duration(item, "interval", path, 60.0)
+    status = item.get("expected_status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise TargetError(
+            f"{path}:{yamlpos.line_of(item, 'expected_status', line)}: expected_status must be an "
+            f"HTTP status code, got {status!r}"
+        )
+    return UptimeCheck(str(item["name"]), str(item["url"]), interval, timeout, status)
+
+
+def load_env_file(path: Path, display: str | None = None) -> Target:
+    """Parse ``monitoring/uptime/<env>.yml``; raises TargetError naming file and line."""
+    shown = display or str(path)
+    try:
+        doc = yamlpos.load(path, shown)
+    except yamlpos.LoadError as e:
+        raise TargetError(str(e)) from None
+    if not isinstance(doc, dict):
+        raise TargetError(f"{shown}:1: expected a mapping with environment, service_url, checks")
+    urls: dict[str, str | None] = {}
+    for key in URL_KEYS:
+        value = doc.get(key)
+        if value is not None and not (isinstance(value, str) and urlsplit(value).scheme in ("http", "https")):
+            raise TargetError(f"{shown}:{doc.line_of(key)}: {key} must be an http(s) URL or null, got {value!r}")
+        urls[key] = value
+    hosts_raw = doc.get("hosts") or []
+    if not isinstance(hosts_raw, list) or not all(isinstance(h, str) for h in hosts_raw):
+        raise TargetError(f"{shown}:{doc.line_of('hosts')}: hosts must be a list of host names")
+    node_exporter = doc.get("node_exporter", False)
+    if isinstance(node_exporter, dict):  # {enabled: true, port: 9100} is accepted too
+        node_exporter = node_exporter.get("enabled", True)
+    if not isinstance(node_exporter, bool):
+        raise TargetError(f"{shown}:{doc.line_of('node_exporter')}: node_exporter must be true or false")
+    checks_raw = doc.get("checks") or []
+    if not isinstance(checks_raw, list):
+        raise TargetError(f"{shown}:{doc.line_of('checks')}: checks must be a list")
+    lines = getattr(checks_raw, "item_lines", [doc.line_of("checks")] * len(checks_raw))
+    checks = tuple(_parse_check(c, shown, ln) for c, ln in zip(checks_raw, lines))
+    names = [c.slug for c in checks]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise TargetError(f"{shown}:{doc.line_of('checks')}: duplicate check names: {', '.join(dupes)}")
+    return Target(
+        environment=str(doc.get("environment") or path.stem),
+        source=shown,
+        hosts=tuple(hosts_raw),
+        node_exporter=node_exporter,
+        min_free_disk_percent=_num(doc, "min_free_disk_percent", shown, None),
+        checks=checks,
+        **urls,
+    )
+
+
+def resolve(
+    repo: Path,
+    env_name: str | None,
+    options: Mapping[str, str | None],
+    environ: Mapping[str, str] = os.environ,
+) -> Target:
+    """Build the target from ``--env``/``MONCHECK_ENV``, options and ``MONCHECK_*_URL`` variables.
+
+    Options win over environment variables, which win over the env file.
+    """
+    chosen = env_name or environ.get("MONCHECK_ENV") or None
+    name = chosen or DEFAULT_ENV
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise TargetError(f"invalid environment name {name!r}")
+    rel = f"monitoring/uptime/{name}.yml"
+    path = repo / rel
+    if path.is_file():
+        target = load_env_file(path, rel)
+    elif chosen:
+        known = sorted(p.stem for p in (repo / "monitoring/uptime").glob("*.yml"))
+        raise TargetError(f"{rel}: no such environment (known: {', '.join(known) or 'none'})")
+    else:
+        target = Target(environment=DEFAULT_ENV, source="<default>")
+    overrides: dict[str, str] = {}
+    for key in URL_KEYS:
+        value = options.get(key) or environ.get(ENV_VARS[key])
+        if value:
+            if urlsplit(value).scheme not in ("http", "https"):
+                raise TargetError(f"{key}: not an http(s) URL: {value!r}")
+            overrides[key] = value
+    target = replace(target, explicit=bool(chosen), explicit_urls=frozenset(overrides), **overrides)
+    check_loopback(target)
+    return target
+
+
+def check_loopback(target: Target) -> None:
+    """Refuse non-loopback URLs the user did not name (e.g. in the default ``local`` file)."""
+    if target.explicit:
+        return
+    urls = [(k, getattr(target, k)) for k in URL_KEYS if k not in target.explicit_urls]
+    urls += [(f"check {c.name!r}", c.url) for c in target.checks if urlsplit(c.url).scheme]
+    for what, url in urls:
+        if url and not is_loopback(url):
+            raise TargetError(
+                f"{target.source}: {what} points at {url}, which is not loopback; name the "
+                f"environment explicitly (--env / MONCHECK_ENV) or pass the URL as an option"
+            )
+    remote = [h for h in target.hosts if not is_local_host(h)]
+    if remote:
+        raise TargetError(f"{target.source}: hosts {remote} are only checked with an explicit --env")
+
+
+def is_local_host(host: str) -> bool:
+    """A host entry served by testinfra's local backend (localhost, loopback, local://)."""
+    if host in ("local", "local://", "localhost"):
+        return True
+    return is_loopback(f"http://{host.split('://')[-1].split('@')[-1]}")

@@ -1,0 +1,251 @@
+"""``amtool`` wrapper: config check, routing tests, and inhibition tests (evaluated here).
+
+Secrets referenced by ``*_file`` options (``routing_key_file``, ``auth_password_file``,
+``slack_api_url_file``...) are NOT read by ``amtool check-config`` (verified on Alertmanager
+0.25: a config naming missing secret files checks SUCCESS; Alertmanager reads them only when it
+sends a notification). So the config is checked as is, with no placeholder copy.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from moncheck import yamlpos
+from moncheck.findings import Finding, error
+from moncheck.tools import TIMEOUT_S, ToolError, display_path, find_binary, run
+from moncheck.tools.inhibit import Rule, inhibited, parse_rules
+
+CONFIG = "amtool/check-config"
+ROUTING = "alertmanager/routing-tests"
+
+_CHECKING = re.compile(r"^Checking '(?P<arg>.+?)'\s*(?P<rest>.*)$")
+_LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
+_YAML_LINE = re.compile(r"yaml: line (?P<line>\d+): (?P<msg>.*)$")
+_TEMPLATE = re.compile(r"template: (?P<name>[^:\s]+):(?P<line>\d+):(?:\d+:)? ?(?P<msg>.*)$")
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def amtool() -> str:
+    return find_binary("amtool")
+
+
+def _line_of_text(path: Path, needle: str) -> int:
+    try:
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if needle in line:
+                return i
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 1
+
+
+def _template_file(config: Path, name: str) -> Path | None:
+    """The template file called ``name`` among the config's ``templates`` globs."""
+    try:
+        data = yamlpos.load(config)
+    except yamlpos.LoadError:
+        return None
+    for pattern in (data or {}).get("templates") or []:
+        if isinstance(pattern, str):
+            full = pattern if Path(pattern).is_absolute() else str(config.parent / pattern)
+            for hit in glob.glob(full):
+                if Path(hit).name == name:
+                    return Path(hit)
+    return None
+
+
+def _failure_findings(msg: str, config: Path, shown: str, repo: Path) -> list[Finding]:
+    first, _, more = msg.partition("\n")
+    items = [_LINE_ITEM.match(x) for x in more.splitlines() if x.strip()]
+    if "unmarshal errors" in first and items and all(items):
+        return [
+            error(CONFIG, shown, int(i.group("line")), "invalid YAML: " + i.group("msg"))
+            for i in items
+            if i
+        ]
+    m = _YAML_LINE.search(first)
+    if m:
+        return [error(CONFIG, shown, int(m.group("line")), "invalid YAML: " + m.group("msg"))]
+    m = _TEMPLATE.search(first)
+    if m:
+        tmpl = _template_file(config, m.group("name"))
+        if tmpl is not None:
+            return [error(CONFIG, display_path(tmpl, repo), int(m.group("line")), first)]
+    line = 1
+    for token in _QUOTED.findall(first):
+        line = _line_of_text(config, token)
+        if line > 1:
+            break
+    return [error(CONFIG, shown, line, " ".join(msg.split()))]
+
+
+def check_config(path: Path, repo: Path) -> list[Finding]:
+    """``amtool check-config`` on an Alertmanager config (templates resolved from its dir)."""
+    shown = display_path(path, repo)
+    if not path.is_file():
+        return [error(CONFIG, shown, 1, "file not found")]
+    arg = shown if not Path(shown).is_absolute() else str(path.resolve())
+    proc = run([amtool(), "check-config", arg], cwd=repo)
+    if proc.returncode == 0:
+        return []
+    # "Checking 'x'  FAILED: msg" + continuation lines, up to the blank line.
+    lines = proc.stdout.splitlines()
+    for i, raw in enumerate(lines):
+        m = _CHECKING.match(raw)
+        if m and m.group("arg") == arg:
+            rest = [m.group("rest")]
+            for j in range(i + 1, len(lines)):
+                if not lines[j].strip():
+                    break
+                rest.append(lines[j])
+            failed = [k for k, x in enumerate(rest) if "FAILED:" in x]
+            if failed:
+                k = failed[-1]
+                msg = rest[k].split("FAILED:", 1)[1].strip()
+                msg = "\n".join([msg, *rest[k + 1 :]])
+                return _failure_findings(msg, path, shown, repo)
+    text = " ".join(x.strip() for x in lines if x.strip())
+    return [error(CONFIG, shown, 1, f"amtool check-config failed (exit {proc.returncode}): {text}")]
+
+
+def _label_arg(name: str, value: str) -> str:
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'{name}="{escaped}"'
+
+
+def routes(config: Path, labels: dict[str, str]) -> list[str]:
+    """Receivers (in routing-tree order) an alert with ``labels`` is routed to, per amtool."""
+    argv = [amtool(), "config", "routes", "test", f"--config.file={config.resolve()}"]
+    argv += [_label_arg(k, v) for k, v in labels.items()]
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"amtool config routes test did not finish within {TIMEOUT_S}s") from None
+    if proc.returncode != 0:
+        err = " ".join(x for x in proc.stderr.splitlines() if "overrides" not in x).strip()
+        raise ToolError(f"amtool config routes test failed: {err or proc.stdout.strip()}")
+    out = proc.stdout.strip()
+    return [r for r in out.split(",") if r] if out else []
+
+
+def _str_map(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        return None
+    if any(isinstance(v, (dict, list)) or v is None for v in value.values()):
+        return None
+    return {k: str(v) for k, v in value.items()}
+
+
+def _side(value: Any) -> dict[str, str] | None:
+    """An inhibition side: ``{labels: {...}}`` or the label map itself."""
+    if isinstance(value, dict) and set(value) == {"labels"}:
+        value = value["labels"]
+    return _str_map(value)
+
+
+def run_routing_tests(config: Path, tests_file: Path, repo: Path) -> list[Finding]:
+    """Run every case of a routing-tests file: route cases through amtool, inhibition cases
+    against the config's ``inhibit_rules``. One finding per failing or malformed case."""
+    return [f for _, f in run_routing_cases(config, tests_file, repo) if f is not None]
+
+
+def routing_cases(tests_file: Path, repo: Path) -> list[tuple[str, int, Any]]:
+    """(name, line, case) of every case of ``tests:`` then ``inhibit_tests:`` (either list may
+    hold route or inhibition cases); raises ``yamlpos.LoadError`` on bad YAML or layout."""
+    shown = display_path(tests_file, repo)
+    data = yamlpos.load(tests_file, shown)
+    if not isinstance(data, dict) or not ({"tests", "inhibit_tests"} & set(data)):
+        raise yamlpos.LoadError(
+            shown, yamlpos.line_of(data), "expected a mapping with a `tests:` (and/or `inhibit_tests:`) list"
+        )
+    out = []
+    for key in ("tests", "inhibit_tests"):
+        cases = data.get(key)
+        if cases is None:
+            continue
+        if not isinstance(cases, list):
+            raise yamlpos.LoadError(shown, data.line_of(key), f"`{key}` must be a list")
+        for i, case in enumerate(cases):
+            line = cases.item_lines[i] if isinstance(cases, yamlpos.LocList) else 1
+            name = case.get("name") if isinstance(case, dict) else None
+            out.append((str(name) if name else f"{key}[{i + 1}]", line, case))
+    return out
+
+
+def run_routing_cases(
+    config: Path, tests_file: Path, repo: Path
+) -> list[tuple[str, Finding | None]]:
+    """(case name, finding or None when it passes) for every case, in file order."""
+    shown = display_path(tests_file, repo)
+    cases = routing_cases(tests_file, repo)
+    rules = _inhibit_rules(config, repo)
+
+    def one(item: tuple[str, int, Any]) -> tuple[str, Finding | None]:
+        name, line, case = item
+        return name, _run_case(name, line, case, config, rules, shown)
+
+    # amtool starts in ~20 ms; a few in parallel keep 100 cases well under a second.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(one, cases))
+
+
+def _inhibit_rules(config: Path, repo: Path) -> list[Rule] | yamlpos.LoadError:
+    cfg_shown = display_path(config, repo)
+    try:
+        return parse_rules(yamlpos.load(config, cfg_shown), cfg_shown)
+    except yamlpos.LoadError as e:
+        return e  # reported on each inhibition case; route cases still run
+
+
+def run_routing_case(config: Path, tests_file: Path, repo: Path, index: int) -> Finding | None:
+    """Run case ``index`` (0-based) of a routing-tests file: a finding, or None if it passes."""
+    name, line, case = routing_cases(tests_file, repo)[index]
+    rules = _inhibit_rules(config, repo)
+    return _run_case(name, line, case, config, rules, display_path(tests_file, repo))
+
+
+def _run_case(
+    name: str,
+    line: int,
+    case: Any,
+    config: Path,
+    rules: list[Rule] | yamlpos.LoadError,
+    shown: str,
+) -> Finding | None:
+    def bad(msg: str) -> Finding:
+        return error(ROUTING, shown, line, f'routing test "{name}": {msg}')
+
+    if not isinstance(case, dict) or "name" not in case:
+        return bad("each test needs a `name`")
+    if "inhibit" in case:
+        spec = case["inhibit"]
+        if not isinstance(spec, dict):
+            return bad("`inhibit` must be a mapping with source, target and inhibited")
+        source, target = _side(spec.get("source")), _side(spec.get("target"))
+        expected = spec.get("inhibited")
+        if source is None or target is None or not isinstance(expected, bool):
+            return bad("`inhibit` needs `source` and `target` label maps and `inhibited: true|false`")
+        if isinstance(rules, yamlpos.LoadError):
+            return bad(f"cannot evaluate inhibition: {rules}")
+        got = inhibited(rules, source, target)
+        if got != expected:
+            verb = "is" if got else "is not"
+            return bad(f"target {target} {verb} inhibited by source {source}, expected inhibited={expected}")
+        return None
+    labels, expected = _str_map(case.get("labels")), case.get("receivers")
+    if labels is None or not isinstance(expected, list) or not all(isinstance(r, str) for r in expected):
+        return bad("needs `labels` (a map of strings) and `receivers` (a list), or `inhibit`")
+    try:
+        got = routes(config, labels)
+    except ToolError as e:
+        return bad(str(e))
+    if sorted(got) != sorted(expected):
+        return bad(f"labels {labels} route to {got}, expected {list(expected)}")
+    return None

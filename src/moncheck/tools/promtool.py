@@ -1,0 +1,403 @@
+"""``promtool`` wrapper: rule and config checks and rule unit tests, as findings.
+
+Files are checked in ONE promtool invocation (about 75 ms of start-up each). stdout and stderr
+are merged so that each error follows the ``Checking <file>`` header of its file.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from moncheck import yamlpos
+from moncheck.findings import Finding, error, warning
+from moncheck.tools import display_path, find_binary, run
+
+RULES = "promtool/check-rules"
+CONFIG = "promtool/check-config"
+TESTS = "promtool/test-rules"
+
+_POS = re.compile(r"^(?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
+_YAML_LINE = re.compile(r"^yaml: line (?P<line>\d+): (?P<msg>.*)$")
+_LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
+_RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+)')
+_QUOTED = re.compile(r'"([^"]+)"')
+_LINT_METRIC = re.compile(r"Metric: (\S+)")
+_NO_MATCH = re.compile(r"no file match pattern (\S+)")
+_MAX_MSG = 400
+
+
+def promtool() -> str:
+    return find_binary("promtool")
+
+
+@dataclass
+class _Section:
+    """Output that followed one ``Checking <file>`` / ``Unit Testing: <file>`` header."""
+
+    arg: str
+    lines: list[str] = field(default_factory=list)
+
+
+def _sections(output: str, header: re.Pattern[str]) -> tuple[list[str], list[_Section]]:
+    """Split merged output into (lines before any header, sections)."""
+    before: list[str] = []
+    sections: list[_Section] = []
+    for raw in output.splitlines():
+        m = header.match(raw)
+        if m:
+            sections.append(_Section(m.group("arg").strip()))
+        elif sections:
+            sections[-1].lines.append(raw)
+        else:
+            before.append(raw)
+    return before, sections
+
+
+def _one_line(text: str) -> str:
+    s = " ".join(text.split())
+    return s if len(s) <= _MAX_MSG else s[: _MAX_MSG - 3] + "..."
+
+
+def _arg_for(path: Path, repo: Path) -> tuple[str, str]:
+    """(argument passed to promtool run in ``repo``, path shown in findings)."""
+    shown = display_path(path, repo)
+    return (shown if not Path(shown).is_absolute() else str(path.resolve())), shown
+
+
+def _line_of_text(path: Path, needle: str) -> int:
+    """First line of ``path`` containing ``needle`` (1 when absent or unreadable)."""
+    try:
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if needle in line:
+                return i
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 1
+
+
+def _line_of_regex(path: Path, pattern: str) -> int:
+    rx = re.compile(pattern)
+    try:
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if rx.search(line):
+                return i
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 1
+
+
+def _rule_line(path: Path, group: str, index: int) -> int:
+    """Line of rule ``index`` (1-based) of group ``group`` in a rule file, 1 when unknown."""
+    try:
+        data = yamlpos.load(path)
+        for g in data.get("groups") or []:
+            if isinstance(g, dict) and g.get("name") == group:
+                rules = g.get("rules")
+                if isinstance(rules, yamlpos.LocList) and 0 < index <= len(rules):
+                    return rules.item_lines[index - 1]
+                return yamlpos.line_of(g)
+    except (yamlpos.LoadError, AttributeError):
+        pass
+    return 1
+
+
+def _locate(msg: str, path: Path) -> int:
+    """Best line for a message without position: a named rule, else a quoted token."""
+    m = _RULE_REF.search(msg)
+    if m:
+        return _rule_line(path, m.group("group"), int(m.group("index")))
+    m = _LINT_METRIC.search(msg)
+    if m:
+        return _line_of_regex(path, rf"^\s*-?\s*(alert|record):\s*['\"]?{re.escape(m.group(1))}\b")
+    m = _NO_MATCH.search(msg)
+    if m:
+        return _line_of_text(path, Path(m.group(1)).name)
+    for token in _QUOTED.findall(msg):
+        for needle in (token, Path(token).name):
+            line = _line_of_text(path, needle)
+            if line > 1:
+                return line
+    return 1
+
+
+def _entries(lines: list[str], prefix: str) -> list[str]:
+    """Group error lines into entries: a line starting with ``prefix`` (or ``lint error``, or
+    ``FAILED:`` with a message) starts an entry; other non-empty lines continue it."""
+    entries: list[str] = []
+    for raw in lines:
+        s = raw.strip()
+        if not s or s in ("FAILED:", "SUCCESS") or s.startswith("SUCCESS:"):
+            continue
+        if s.startswith(prefix + ":") or s.startswith("lint error") or s.startswith("FAILED:"):
+            entries.append(s)
+        elif s.startswith("WARNING:"):
+            entries.append(s)
+        elif entries:
+            entries[-1] += "\n" + s
+        else:
+            entries.append(s)
+    return entries
+
+
+def _entry_findings(check: str, entry: str, arg: str, shown: str, path: Path) -> list[Finding]:
+    body = entry
+    if body.startswith(arg + ":"):
+        body = body[len(arg) + 1 :].strip()
+    if body.startswith("lint error"):
+        return [warning(check, shown, _locate(body, path), _one_line(body))]
+    if body.startswith("WARNING:"):
+        body = body[len("WARNING:") :].strip()
+        return [warning(check, shown, _locate(body, path), _one_line(body))]
+    if body.startswith("FAILED:"):
+        body = body[len("FAILED:") :].strip()
+    # "parsing YAML file X: yaml: ..." (check config) -> keep the yaml part.
+    if body.startswith("parsing YAML file "):
+        _, _, rest = body.partition(": ")
+        body = rest or body
+    first, _, more = body.partition("\n")
+    m = _POS.match(first)
+    if m:
+        return [error(check, shown, int(m.group("line")), _one_line(m.group("msg") + " " + more))]
+    m = _YAML_LINE.match(first)
+    if m:
+        return [error(check, shown, int(m.group("line")), "invalid YAML: " + m.group("msg"))]
+    items = [_LINE_ITEM.match(x) for x in more.splitlines()]
+    if first.rstrip(":").endswith("unmarshal errors") and items and all(items):
+        return [
+            error(check, shown, int(i.group("line")), "invalid YAML: " + i.group("msg"))
+            for i in items
+            if i
+        ]
+    return [error(check, shown, _locate(body, path), _one_line(body))]
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))
+
+
+def _missing(files: list[Path], repo: Path, check: str) -> tuple[list[Path], list[Finding]]:
+    present, found = [], []
+    for f in files:
+        if f.is_file():
+            present.append(f)
+        else:
+            found.append(error(check, display_path(f, repo), 1, "file not found"))
+    return present, found
+
+
+def _fallback(check: str, shown: str, proc_rc: int, output: str) -> Finding:
+    text = "\n".join(x for x in output.splitlines() if x.strip() and "SUCCESS" not in x)
+    return error(check, shown, 1, _one_line(f"promtool failed (exit {proc_rc}): {text}"))
+
+
+_CHECKING = re.compile(r"^Checking (?P<arg>.+)$")
+
+
+def _parse_check(
+    check: str, output: str, args: dict[str, tuple[str, Path]]
+) -> list[Finding]:
+    """Findings from ``check rules``/``check config`` output; ``args`` maps promtool's path
+    argument to (shown path, real path)."""
+    findings: list[Finding] = []
+    _, sections = _sections(output, _CHECKING)
+    for sec in sections:
+        shown, path = args.get(sec.arg, (sec.arg, Path(sec.arg)))
+        for entry in _entries(sec.lines, sec.arg):
+            findings.extend(_entry_findings(check, entry, sec.arg, shown, path))
+    return findings
+
+
+def check_rules(files: list[Path], repo: Path) -> list[Finding]:
+    """``promtool check rules`` on ``files`` (one invocation); findings at file:line."""
+    present, findings = _missing(files, repo, RULES)
+    if not present:
+        return findings
+    args = {}
+    for f in present:
+        arg, shown = _arg_for(f, repo)
+        args[arg] = (shown, f)
+    proc = run([promtool(), "check", "rules", *args], cwd=repo)
+    parsed = _parse_check(RULES, proc.stdout, args)
+    findings += parsed
+    if proc.returncode != 0 and not any(f.severity.value == "error" for f in parsed):
+        findings.append(_fallback(RULES, next(iter(args.values()))[0], proc.returncode, proc.stdout))
+    return _dedupe(findings)
+
+
+def check_config(path: Path, repo: Path, *, include_rules: bool = False) -> list[Finding]:
+    """``promtool check config``. Prometheus resolves ``rule_files`` globs relative to the
+    config file's directory, so this works from any cwd. promtool also checks the rule files
+    the config references; their errors are ``check_rules``' job, so by default they are left
+    out here (the gate runs both; ``include_rules=True`` keeps them)."""
+    present, findings = _missing([path], repo, CONFIG)
+    if not present:
+        return findings
+    arg, shown = _arg_for(path, repo)
+    argv = [promtool(), "check", "config", arg]
+    if not include_rules:
+        argv.insert(3, "--lint=none")
+    proc = run(argv, cwd=repo)
+    args = {arg: (shown, path)}
+    parsed = _parse_check(CONFIG, proc.stdout, args)
+    if not include_rules:
+        parsed = [f for f in parsed if f.path == shown]
+    findings += parsed
+    if proc.returncode != 0 and not any(f.severity.value == "error" for f in parsed):
+        if include_rules or not _rule_errors_only(proc.stdout, arg):
+            findings.append(_fallback(CONFIG, shown, proc.returncode, proc.stdout))
+    return _dedupe(findings)
+
+
+def _rule_errors_only(output: str, config_arg: str) -> bool:
+    """True when every FAILED section of ``check config`` output is a rule file's."""
+    _, sections = _sections(output, _CHECKING)
+    failed = [s for s in sections if any("FAILED" in x for x in s.lines)]
+    return bool(failed) and all(s.arg != config_arg for s in failed)
+
+
+# ---------------------------------------------------------------- rule unit tests
+
+_UNIT = re.compile(r"^Unit Testing:\s+(?P<arg>.+)$")
+
+
+@dataclass(frozen=True)
+class TestGroup:
+    """One entry of a promtool test file's ``tests:`` list."""
+
+    index: int
+    name: str
+    line: int
+
+
+def test_groups(path: Path, display: str | None = None) -> list[TestGroup]:
+    """The groups of a promtool test file, named by ``name:`` or ``group<N>`` (1-based),
+    made unique. Raises ``yamlpos.LoadError`` on unreadable files."""
+    data = yamlpos.load(path, display)
+    tests = data.get("tests") if isinstance(data, dict) else None
+    if not isinstance(tests, yamlpos.LocList):
+        return []
+    groups, seen = [], set()
+    for i, g in enumerate(tests):
+        name = g.get("name") if isinstance(g, dict) else None
+        name = str(name) if name else f"group{i + 1}"
+        base, n = name, 2
+        while name in seen:
+            name, n = f"{base}#{n}", n + 1
+        seen.add(name)
+        groups.append(TestGroup(i, name, tests.item_lines[i]))
+    return groups
+
+
+def run_test_file(path: Path) -> tuple[bool, str]:
+    """``promtool test rules path`` (cwd = the file's directory) -> (passed, output)."""
+    proc = run([promtool(), "test", "rules", path.name], cwd=path.parent)
+    return proc.returncode == 0, proc.stdout
+
+
+def _abs_rule_files(rule_files: Any, base: Path) -> Any:
+    if not isinstance(rule_files, list):
+        return rule_files
+    return [str(base / r) if isinstance(r, str) and not Path(r).is_absolute() else r for r in rule_files]
+
+
+def run_test_group(path: Path, index: int) -> tuple[bool, str]:
+    """Run only group ``index`` of a test file: a temp file holding that group, the same
+    settings and ``rule_files`` made absolute (relative ones are relative to the test file)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        return False, f"cannot load {path}: {e}"
+    one = {k: v for k, v in data.items() if k != "tests"}
+    one["rule_files"] = _abs_rule_files(data.get("rule_files"), path.parent.resolve())
+    one["tests"] = [data["tests"][index]]
+    with tempfile.TemporaryDirectory(prefix="moncheck-group-") as tmp:
+        f = Path(tmp) / path.name
+        f.write_text(yaml.safe_dump(one, sort_keys=False), encoding="utf-8")
+        proc = run([promtool(), "test", "rules", f.name], cwd=Path(tmp))
+    out = proc.stdout.replace(str(f), str(path)).replace(f.name, path.name)
+    return proc.returncode == 0, out
+
+
+def failure_text(output: str) -> str:
+    """The failure part of ``promtool test rules`` output (without the header/SUCCESS lines)."""
+    lines = [x for x in output.splitlines() if not _UNIT.match(x) and x.strip() != "FAILED:"]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return textwrap.dedent("\n".join(lines))
+
+
+def _file_level(output: str, path: Path, shown: str) -> list[Finding]:
+    """Errors of the test file itself (YAML, series syntax) rather than of a group."""
+    found: list[Finding] = []
+    for e in _entries(output.splitlines(), str(path)):
+        if e.startswith("yaml:"):
+            found.extend(_entry_findings(TESTS, e, str(path), shown, path))
+        else:  # e.g. "1:4: parse error ..." is a position inside a series string
+            found.append(error(TESTS, shown, _locate(e, path), _one_line(e)))
+    return found
+
+
+def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
+    """``promtool test rules`` on all files at once; for a failing file, each group is run
+    alone so that there is one finding per failing group, at the group's line."""
+    present, findings = _missing(test_files, repo, TESTS)
+    if not present:
+        return findings
+    args = {}
+    for f in present:
+        arg, shown = _arg_for(f, repo)
+        args[arg] = (shown, f)
+    proc = run([promtool(), "test", "rules", *args], cwd=repo)
+    _, sections = _sections(proc.stdout, _UNIT)
+    failed_args = set()
+    for sec in sections:
+        shown, path = args.get(sec.arg, (sec.arg, Path(sec.arg)))
+        for raw in sec.lines:
+            if raw.strip().startswith("WARNING:"):
+                msg = raw.strip()[len("WARNING:") :].strip()
+                findings.append(warning(TESTS, shown, _locate(msg, path), msg))
+        if any(x.strip() == "FAILED:" for x in sec.lines):
+            failed_args.add(sec.arg)
+    if proc.returncode != 0 and not failed_args:
+        failed_args = set(args)  # unknown output format: examine every file
+    outputs = {sec.arg: "\n".join(sec.lines) for sec in sections}
+    for arg in args:
+        if arg in failed_args:
+            shown, path = args[arg]
+            findings.extend(_test_file_findings(path, shown, outputs.get(arg)))
+    return _dedupe(findings)
+
+
+def _test_file_findings(path: Path, shown: str, whole: str | None) -> list[Finding]:
+    """Findings of a failing test file: file-level errors (YAML) from the whole-file output
+    ``whole``, else one finding per failing group (each group run alone)."""
+    if whole is None:
+        whole = run_test_file(path)[1]
+    text = failure_text(whole)
+    if text.startswith("yaml:"):
+        return _file_level(text, path, shown)
+    try:
+        groups = test_groups(path, shown)
+    except yamlpos.LoadError as e:
+        return [error(TESTS, e.path, e.line, e.message)]
+    results = [(g, *run_test_group(path, g.index)) for g in groups]
+    failing = [(g, out) for g, ok, out in results if not ok]
+    if not failing:
+        return [error(TESTS, shown, 1, _one_line(text or "promtool test rules failed"))]
+    if len(failing) > 1 and len({out for _, out in failing}) == 1:
+        # Every group fails the same way: the rules (or settings) are broken, not a group.
+        line = _line_of_regex(path, r"^rule_files\s*:")
+        return [error(TESTS, shown, line, _one_line(failure_text(failing[0][1])))]
+    return [
+        error(TESTS, shown, g.line, _one_line(f'test group "{g.name}" failed: {failure_text(out)}'))
+        for g, out in failing
+    ]

@@ -1,0 +1,85 @@
+"""Derivation of the local stack's configs (no processes started)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from moncheck.stack import config as cfg
+from moncheck.stack.procs import Proc, StackError, free_port
+
+ROLES = [
+    ("service", {"job_name": "gocarbon-api", "static_configs": [{"targets": ["api:8080"]}]}, "service"),
+    ("node-by-name", {"job_name": "node", "static_configs": [{"targets": ["api:9100"]}]}, "node"),
+    ("node-by-port", {"job_name": "hosts", "static_configs": [{"targets": ["h:9100"]}]}, "node"),
+    ("prometheus", {"job_name": "prometheus"}, "prometheus"),
+    ("alertmanager", {"job_name": "alertmanager"}, "alertmanager"),
+    ("blackbox", {"job_name": "probe", "metrics_path": "/probe"}, "blackbox"),
+]
+
+
+@pytest.mark.parametrize("job,role", [r[1:] for r in ROLES], ids=[r[0] for r in ROLES])
+def test_job_role(job: dict, role: str) -> None:
+    assert cfg.job_role(job) == role
+
+
+AM = {
+    "global": {"slack_api_url_file": "/etc/secret", "smtp_auth_password": "x"},
+    "route": {"receiver": "slack-alerts"},
+    "receivers": [
+        {"name": "pagerduty-critical", "pagerduty_configs": [{"routing_key_file": "/etc/pd"}]},
+        {"name": "slack-alerts", "slack_configs": [{"channel": "#alerts", "api_url_file": "/etc/s"}]},
+        {"name": "email-critical", "email_configs": [{"to": "oncall@example.com", "auth_password": "p"}]},
+        {"name": "hook", "webhook_configs": [{"url": "https://example.com/x"}]},
+        {"name": "ops", "opsgenie_configs": [{"api_key": "k"}]},
+    ],
+}
+
+
+def test_receivers_redirected_to_sink(tmp_path: Path) -> None:
+    out = cfg.redirect_receivers(yaml.safe_load(yaml.safe_dump(AM)), "http://127.0.0.1:5", "127.0.0.1:6", tmp_path)
+    rec = {r["name"]: r for r in out["receivers"]}
+    pd = rec["pagerduty-critical"]["pagerduty_configs"][0]
+    assert pd["url"] == "http://127.0.0.1:5/pagerduty/pagerduty-critical"
+    assert Path(pd["routing_key_file"]).read_text() == "dummy-routing-key"
+    assert rec["slack-alerts"]["slack_configs"][0] == {"channel": "#alerts",
+                                                        "api_url": "http://127.0.0.1:5/slack/slack-alerts"}
+    email = rec["email-critical"]["email_configs"][0]
+    assert email == {"to": "email-critical@sink.local", "smarthost": "127.0.0.1:6", "require_tls": False}
+    assert rec["hook"]["webhook_configs"][0]["url"] == "http://127.0.0.1:5/webhook/hook"
+    assert "opsgenie_configs" not in rec["ops"] and rec["ops"]["webhook_configs"][0]["url"].endswith("/webhook/ops")
+    assert "slack_api_url_file" not in out["global"] and "smtp_auth_password" not in out["global"]
+    assert out["global"]["smtp_smarthost"] == "127.0.0.1:6"
+
+
+def test_repository_alertmanager_config_is_valid(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / "monitoring/alertmanager/alertmanager.yml").exists() or not shutil.which("amtool"):
+        pytest.skip("no alertmanager.yml or amtool")
+    path = cfg.write_alertmanager(repo, tmp_path, "http://127.0.0.1:5", "127.0.0.1:6", 60)
+    r = subprocess.run(["amtool", "check-config", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_crashing_component_named_with_log_tail(tmp_path: Path) -> None:
+    p = Proc("broken", ["sh", "-c", "echo boom-line; exit 3"], tmp_path / "b.log", f"http://127.0.0.1:{free_port()}/")
+    p.start()
+    with pytest.raises(StackError, match=r"(?s)broken exited with status 3.*boom-line"):
+        p.wait_ready(5)
+    p.stop()
+
+
+def test_never_ready_component_times_out_and_stops(tmp_path: Path) -> None:
+    p = Proc("sleepy", ["sh", "-c", "echo waiting; sleep 30"], tmp_path / "s.log", f"http://127.0.0.1:{free_port()}/")
+    p.start()
+    pid = p.popen.pid
+    with pytest.raises(StackError, match=r"(?s)sleepy not ready after 0.5s.*waiting"):
+        p.wait_ready(0.5)
+    p.stop(timeout=2)
+    with pytest.raises(ProcessLookupError):
+        import os
+        os.kill(pid, 0)
