@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from moncheck.yamlpos import LoadError, LocDict, LocList
+from moncheck.yamlpos import LoadError, LocDict, LocList, read_source
 
 _KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
 
@@ -86,10 +86,4 @@ def loads(text: str, path: str = "<string>") -> Any:
 
 def load(path: Path, display: str | None = None) -> Any:
     shown = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LoadError(shown, 1, "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LoadError(shown, 1, f"cannot read file: {e}") from None
-    return loads(text, shown)
+    return loads(read_source(path, shown), shown)

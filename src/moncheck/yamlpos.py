@@ -92,16 +92,20 @@ def loads(text: str, path: str = "<string>") -> Any:
         raise LoadError(path, 1, f"invalid YAML: {e}") from None
 
 
-def load(path: Path, display: str | None = None) -> Any:
-    """Load a YAML file; ``display`` is the path shown in errors (relative to the repo)."""
-    shown = display or str(path)
+def read_source(path: Path, shown: str) -> str:
+    """The UTF-8 text of ``path``; ``LoadError`` at ``shown``:1 when missing or unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LoadError(shown, 1, "file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise LoadError(shown, 1, f"cannot read file: {e}") from None
-    return loads(text, shown)
+
+
+def load(path: Path, display: str | None = None) -> Any:
+    """Load a YAML file; ``display`` is the path shown in errors (relative to the repo)."""
+    shown = display or str(path)
+    return loads(read_source(path, shown), shown)
 
 
 def load_all(path: Path, display: str | None = None) -> list[Any]:

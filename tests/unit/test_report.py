@@ -2,7 +2,6 @@
 
 import math
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -10,10 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from helpers import stop
+from moncheck.promapi import format_duration, parse_duration
 from moncheck.report import build as build_mod
 from moncheck.report.collect import ReportData
 from moncheck.report.expectations import SUITE_FILE, SuiteError, load_suites, validate
-from moncheck.report.prom import format_duration, parse_duration
+from moncheck.stack.procs import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,12 +89,6 @@ def test_bad_data_fails_its_expectation(mutate, want):
     assert _failed(d) == [want]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def empty_prometheus(tmp_path):
     """A real Prometheus that scrapes nothing: the report must say 'no data', not crash."""
@@ -101,7 +96,7 @@ def empty_prometheus(tmp_path):
     if not exe:
         pytest.skip("prometheus not installed")
     (tmp_path / "p.yml").write_text("global: {scrape_interval: 15s}\n")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, f"--config.file={tmp_path / 'p.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
                              f"--web.listen-address=127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -116,8 +111,7 @@ def empty_prometheus(tmp_path):
             time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
 
 def test_empty_prometheus_reports_no_data(empty_prometheus, tmp_path, capsys):

@@ -4,7 +4,6 @@ import math
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from moncheck.report.build import build

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,14 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from helpers import stop
 from moncheck.service import catalog as catalog_mod
+from moncheck.stack.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "monitoring" / "catalog" / "metrics.yml"
 HEALTH_SCHEMA = json.loads((ROOT / "policies" / "schemas" / "health.schema.json").read_text())
 MEMORY_CAP_MB = 48
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Service:
@@ -59,14 +54,7 @@ class Service:
 
     def stop(self) -> int:
         self.http.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop(self.proc)
 
     def fault(self, **body: Any) -> requests.Response:
         return self.http.post(self.faults_url, json=body, timeout=5)

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import requests
 
+from helpers import stop
+from moncheck.stack.procs import free_port
 from moncheck.stack.sink import Sink, parse_http
 
 WEBHOOK = {
@@ -127,12 +129,6 @@ def test_smtp_rejects_out_of_order_commands(sink: Sink) -> None:
     assert notifications(sink) == []
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_http(url: str, proc: subprocess.Popen[Any], seconds: float = 15) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -144,16 +140,6 @@ def wait_http(url: str, proc: subprocess.Popen[Any], seconds: float = 15) -> Non
         except requests.ConnectionError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} not up within {seconds}s")
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_cli_runs_writes_out_file_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ Prometheus API served on 127.0.0.1 (a test seam, not a mock of the library)."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,19 +12,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from helpers import repo_with
 from moncheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests/fixtures/slo"
-
-
-def repo_with(tmp_path: Path, *specs: Path) -> Path:
-    (tmp_path / "monitoring/catalog").mkdir(parents=True)
-    shutil.copy(ROOT / "monitoring/catalog/metrics.yml", tmp_path / "monitoring/catalog")
-    (tmp_path / "monitoring/slos").mkdir(parents=True)
-    for s in specs:
-        shutil.copy(s, tmp_path / "monitoring/slos" / s.name)
-    return tmp_path
 
 
 def test_generate_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

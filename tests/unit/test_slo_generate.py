@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import repo_with
 from moncheck import slo
 from moncheck.slo.gofmt import go_float, parse_duration, prom_duration
 from moncheck.slo.render import dump, groups_data
@@ -21,15 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests/fixtures/slo"
 UPDATE = os.environ.get("MONCHECK_UPDATE_GOLDEN") == "1"
 needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing")
-
-
-def repo_with(tmp_path: Path, *specs: Path) -> Path:
-    (tmp_path / "monitoring/catalog").mkdir(parents=True)
-    shutil.copy(ROOT / "monitoring/catalog/metrics.yml", tmp_path / "monitoring/catalog")
-    (tmp_path / "monitoring/slos").mkdir(parents=True)
-    for s in specs:
-        shutil.copy(s, tmp_path / "monitoring/slos" / s.name)
-    return tmp_path
 
 
 @pytest.mark.parametrize(("value", "text"), [

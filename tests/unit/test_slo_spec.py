@@ -7,20 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import repo_with
 from moncheck import slo
 from moncheck.slo.spec import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests/fixtures/slo"
-
-
-def repo_with(tmp_path: Path, *specs: Path) -> Path:
-    (tmp_path / "monitoring/catalog").mkdir(parents=True)
-    shutil.copy(ROOT / "monitoring/catalog/metrics.yml", tmp_path / "monitoring/catalog")
-    (tmp_path / "monitoring/slos").mkdir(parents=True)
-    for s in specs:
-        shutil.copy(s, tmp_path / "monitoring/slos" / s.name)
-    return tmp_path
 
 
 # (file, [(check, line, message fragment)]) - every error of the file, in line order.

@@ -7,7 +7,7 @@ import pytest
 from moncheck.smoke import retry as retry_mod
 from moncheck.smoke.fixtures import CheckResult, status_line
 from moncheck.smoke.retry import SmokeFailure, budget, http_get, retry
-from moncheck.smoke.targets import Target, TargetError, UptimeCheck, is_loopback, load_env_file, resolve
+from moncheck.smoke.targets import TargetError, is_loopback, load_env_file, resolve
 
 GOOD = """\
 environment: staging

@@ -83,3 +83,25 @@ def test_never_ready_component_times_out_and_stops(tmp_path: Path) -> None:
     with pytest.raises(ProcessLookupError):
         import os
         os.kill(pid, 0)
+
+
+UPTIME = [
+    ("shortest-check-over-speed", "checks:\n  - {interval: 60}\n  - {interval: 30}\n", 60, 0.5),
+    ("floor", "checks:\n  - {interval: 30}\n", 1000, 0.25),
+    ("speed-one", "checks:\n  - {interval: 30}\n", 1, 30.0),
+    ("no-intervals-default", "checks: []\n", 10, 1.0),
+]
+
+
+@pytest.mark.parametrize("text,speed,want", [u[1:] for u in UPTIME], ids=[u[0] for u in UPTIME])
+def test_uptime_interval_is_compressed(tmp_path: Path, text: str, speed: float, want: float) -> None:
+    from moncheck.stack.config import uptime_interval
+    (tmp_path / "monitoring/uptime").mkdir(parents=True)
+    (tmp_path / "monitoring/uptime/local.yml").write_text(text)
+    assert uptime_interval(tmp_path, speed) == pytest.approx(want)
+
+
+def test_uptime_interval_of_repository() -> None:
+    from moncheck.stack.config import uptime_interval
+    # api_health every 30s is the shortest check of monitoring/uptime/local.yml.
+    assert uptime_interval(Path(__file__).resolve().parents[2], 60) == pytest.approx(0.5)

@@ -1,9 +1,11 @@
 """``drills/coverage``: every alert has a fire drill or an ``untestable`` entry with a reason.
 
-Reads the inventory's alerts and ``monitoring/drills/*.yml`` (``expect[].alert`` and
-``untestable[].{alert, reason}``). An alert with neither is an error at the alert's line; an
-``untestable`` entry without a reason, or naming an alert that does not exist, is an error at the
-entry's line; an alert both drilled and declared untestable is a warning.
+Reads the inventory's alerts and ``monitoring/drills/*.yml`` (``expect[].alert``,
+``untestable[].{alert, reason}`` and ``expect_silent[]``). An alert with neither a drill nor an
+``untestable`` entry is an error at the alert's line; an ``untestable`` entry without a reason, or
+an entry or ``expect_silent`` name naming an alert that does not exist (a silence asserted about a
+misspelt name would be vacuous), is an error at the entry's line; an alert both drilled and
+declared untestable is a warning. ``expect_silent`` does not count as a drill.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ def check_drill_coverage(inventory_or_repo: Any) -> list[Finding]:
     for name, (path, ln) in {**drilled, **untestable}.items():
         if name not in alerts:
             out.append(error(CHECK, path, ln, f"drill file names alert {name!r}, which no rule defines"))
+    for doc in inv.drills:
+        silent = doc.data.get("expect_silent") if isinstance(doc.data, dict) else None
+        if not isinstance(silent, list):
+            continue
+        lines = getattr(silent, "item_lines", [line_of(silent)] * len(silent))
+        for name, ln in zip(silent, lines):
+            if isinstance(name, str) and name not in alerts:
+                out.append(error(CHECK, doc.path, ln, f"expect_silent names alert {name!r}, which no rule "
+                                 "defines", "a silence asserted about a misspelt name proves nothing"))
     for name, rule in sorted(alerts.items()):
         if name in drilled and name in untestable:
             path, ln = untestable[name]

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from moncheck.commands.check import find_repo
     from moncheck.report.build import build
     from moncheck.report.expectations import SuiteError
-    from moncheck.report.prom import ApiError, parse_duration
+    from moncheck.promapi import ApiError, parse_duration
     from moncheck.smoke.targets import TargetError, resolve
 
     repo = args.repo.resolve() if args.repo else find_repo(Path.cwd())

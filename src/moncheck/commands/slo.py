@@ -108,6 +108,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     from moncheck import slo
+    from moncheck.promapi import ApiError, Unreachable
     from moncheck.slo import report
 
     repo = _repo(args)
@@ -135,5 +136,7 @@ def run_report(args: argparse.Namespace) -> int:
         except StackError as e:
             return _err(f"local stack: {e} (or pass --prometheus URL)")
         return 0
-    except report.PrometheusError as e:
+    except Unreachable as e:
+        return _err(f"cannot reach Prometheus at {e.base} ({e.reason})")
+    except ApiError as e:
         return _err(str(e))

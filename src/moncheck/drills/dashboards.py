@@ -40,35 +40,44 @@ def substitute(expr: str, scrape_ms: int, range_ms: int) -> str:
     return re.sub(r'(\w+)\s*=\s*"\.\*"', r'\1=~".*"', out)
 
 
-def check_live(stack: Any, repo: Path, scrape_ms: int, up_s: float) -> list[str]:
-    """``path: dashboard "T" panel "P": no data ...`` for every panel without data."""
+def dashboard_files(repo: Path) -> list[Path]:
+    return sorted((repo / "monitoring/grafana/dashboards").glob("*.json"))
+
+
+def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: float) -> list[str]:
+    """``display: dashboard "T" panel "P": no data ...`` for every panel of one dashboard without data."""
+    try:
+        dash = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        return [f"{display}:1: cannot read dashboard: {e}"]
     out = []
-    for path in sorted((repo / "monitoring/grafana/dashboards").glob("*.json")):
-        rel = path.relative_to(repo)
-        try:
-            dash = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            out.append(f"{rel}:1: cannot read dashboard: {e}")
+    title = dash.get("title", path.stem)
+    for p in panels(dash):
+        exprs = [t["expr"] for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
+        if not exprs:
             continue
-        title = dash.get("title", path.stem)
-        for p in panels(dash):
-            exprs = [t["expr"] for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
-            if not exprs:
+        empty = []
+        for e in exprs:
+            q = substitute(e, scrape_ms, int(up_s * 1000))
+            try:
+                r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10)
+                body = r.json()
+            except (requests.RequestException, ValueError) as err:
+                empty.append(f"{q} ({err})")
                 continue
-            empty = []
-            for e in exprs:
-                q = substitute(e, scrape_ms, int(up_s * 1000))
-                try:
-                    r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10)
-                    body = r.json()
-                except (requests.RequestException, ValueError) as err:
-                    empty.append(f"{q} ({err})")
-                    continue
-                if body.get("status") != "success":
-                    empty.append(f"{q} (error: {body.get('error')})")
-                elif not body["data"]["result"]:
-                    empty.append(q)
-            if len(empty) == len(exprs):
-                out.append(f"{rel}: dashboard {title!r} panel {p.get('title', '?')!r}: no data under drill "
-                           f"traffic: {empty[0]}")
+            if body.get("status") != "success":
+                empty.append(f"{q} (error: {body.get('error')})")
+            elif not body["data"]["result"]:
+                empty.append(q)
+        if len(empty) == len(exprs):
+            out.append(f"{display}: dashboard {title!r} panel {p.get('title', '?')!r}: no data under drill "
+                       f"traffic: {empty[0]}")
     return list(dict.fromkeys(out))  # a panel repeated in a collapsed row is reported once
+
+
+def check_live(stack: Any, repo: Path, scrape_ms: int, up_s: float) -> list[str]:
+    """Every dashboard of ``repo``: the panels without data (see ``check_dashboard``)."""
+    out: list[str] = []
+    for path in dashboard_files(repo):
+        out += check_dashboard(stack, path, str(path.relative_to(repo)), scrape_ms, up_s)
+    return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import ipaddress
 import os
 import shutil
 import signal
@@ -14,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from moncheck.drills.spec import Traffic
+from moncheck.netutil import is_loopback
 from moncheck.stack.procs import free_port
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -27,14 +27,9 @@ class LoadError(Exception):
 
 def check_host(url: str, allow_remote: bool) -> None:
     """Refuse a non-loopback target unless explicitly allowed."""
-    host = urlparse(url).hostname or ""
-    if allow_remote or host == "localhost":
+    if allow_remote or is_loopback(url):
         return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
+    host = urlparse(url).hostname or ""
     raise LoadError(f"refusing to send load to {host!r}: only loopback targets unless --allow-remote")
 
 

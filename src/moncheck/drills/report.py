@@ -17,8 +17,10 @@ def table(results: list[DrillResult], speed: float) -> str:
     rows = [("drill", "alert", "fire", "min", "ratio", "notify (slowest)", "resolve", "status")]
     for r in results:
         if r.baseline:
-            rows.append((r.name, "(no alert expected)", "-", "-", "-", "-", "-",
-                         "ok" if r.ok else f"FAIL: {', '.join(r.unexpected)}"))
+            what = f"(silent: {', '.join(r.silent)})" if r.silent else "(no alert expected)"
+            rows.append((r.name, what, "-", "-", "-", "-", "-",
+                         ("ok" + (f" (ignored untestable: {', '.join(r.ignored)})" if r.ignored else ""))
+                         if r.ok else f"FAIL: {', '.join(r.unexpected) or 'see below'}"))
         for a in r.alerts:
             slow = max(a.notified_s.values()) if a.notified_s else None
             ratio = f"{a.ratio:.2f}" if a.ratio else "-"

@@ -8,6 +8,7 @@ its theoretical minimum on the compressed timeline.
 from __future__ import annotations
 
 import glob
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ import yaml
 
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
+from moncheck.drills.promql_print import format_duration
 from moncheck.drills.spec import Drill, Expect, Traffic
 
 POLL_S = 0.2
@@ -36,19 +38,89 @@ class Timings:
     group_wait_ms: int
     group_interval_ms: int
     alerts: dict[str, dict[str, int]]  # alert -> {for_ms, window_ms}
+    route: dict = field(default_factory=dict)   # the compressed Alertmanager routing tree
+    alert_labels: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # static rule labels
+
+    def labels_for(self, alert: str, expected: dict[str, str]) -> dict[str, str]:
+        """The static labels of the rule the expectation means (SLO page vs ticket), plus its own."""
+        for labels in self.alert_labels.get(alert, []):
+            if all(labels.get(k, v) == v for k, v in expected.items()):
+                return {**labels, **expected, "alertname": alert}
+        return {**expected, "alertname": alert}
+
+    def group_wait_s(self, alert: str, receiver: str, expected: dict[str, str] | None = None) -> float:
+        """group_wait of the route through which ``receiver`` gets the alert (not the root's)."""
+        if not self.route:
+            return self.group_wait_ms / 1000
+        waits = receiver_group_waits(self.route, self.labels_for(alert, expected or {}), self.group_wait_ms)
+        return waits.get(receiver, self.group_wait_ms) / 1000
 
     def min_fire_s(self, alert: str) -> float:
         a = self.alerts.get(alert, {})
         # The fault shows at the next scrape, the rule sees it at the next evaluation, then `for`.
         return (a.get("for_ms", 0) + self.scrape_ms + self.eval_ms) / 1000
 
-    def min_notify_s(self, alert: str) -> float:
-        return self.min_fire_s(alert) + self.group_wait_ms / 1000
+    def min_notify_s(self, alert: str, receiver: str | None = None,
+                     expected: dict[str, str] | None = None) -> float:
+        if receiver is None:
+            return self.min_fire_s(alert) + self.group_wait_ms / 1000
+        return self.min_fire_s(alert) + self.group_wait_s(alert, receiver, expected)
 
     def min_resolve_s(self, alert: str) -> float:
         # Once cleared, the bad samples must leave the widest window the alert depends on.
         a = self.alerts.get(alert, {})
         return (a.get("window_ms", 0) + self.eval_ms) / 1000
+
+
+_MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|(\S*))\s*$')
+
+
+def _matcher_ok(text: str, labels: dict[str, str]) -> bool:
+    m = _MATCHER.match(text)
+    if not m:
+        return False
+    name, op, quoted, bare = m.groups()
+    value = quoted.encode().decode("unicode_escape") if quoted is not None else bare
+    have = labels.get(name, "")
+    if op in ("=~", "!~"):
+        hit = re.fullmatch(value, have) is not None
+        return hit if op == "=~" else not hit
+    return (have == value) if op == "=" else (have != value)
+
+
+def _route_matches(route: dict, labels: dict[str, str]) -> bool:
+    if not all(_matcher_ok(m, labels) for m in route.get("matchers") or []):
+        return False
+    if not all(labels.get(k, "") == str(v) for k, v in (route.get("match") or {}).items()):
+        return False
+    return all(re.fullmatch(str(v), labels.get(k, "")) for k, v in (route.get("match_re") or {}).items())
+
+
+def receiver_group_waits(route: dict, labels: dict[str, str], default_ms: int = 0) -> dict[str, int]:
+    """receiver -> group_wait (ms) of the route node that delivers ``labels`` to it.
+
+    Follows Alertmanager's tree: children are tried in order, the first match wins unless it has
+    ``continue: true``; a node none of whose children match handles the alert itself; ``receiver``
+    and ``group_wait`` are inherited from the parent.
+    """
+    out: dict[str, int] = {}
+
+    def walk(node: dict, wait_ms: int, receiver: str | None) -> None:
+        if "group_wait" in node:
+            wait_ms = parse_duration_ms(str(node["group_wait"])) or 0
+        receiver = node.get("receiver", receiver)
+        matched = False
+        for child in node.get("routes") or []:
+            if _route_matches(child, labels):
+                matched = True
+                walk(child, wait_ms, receiver)
+                if not child.get("continue"):
+                    break
+        if not matched and receiver:
+            out.setdefault(receiver, wait_ms)
+
+    walk(route, default_ms, None)
+    return out
 
 
 def _max_range(expr: str, recorded: dict[str, int]) -> int:
@@ -87,9 +159,11 @@ def stack_timings(stack: Any) -> Timings:
             if "record" in r:
                 recorded[r["record"]] = max(recorded.get(r["record"], 0), _max_range(str(r["expr"]), recorded))
     alerts: dict[str, dict[str, int]] = {}
+    labels: dict[str, list[dict[str, str]]] = {}
     for r in rules:
         if "alert" not in r:
             continue
+        labels.setdefault(r["alert"], []).append({k: str(v) for k, v in (r.get("labels") or {}).items()})
         # Several rules may share a name (SLO page + ticket): the fastest one bounds the minimum.
         for_ms = parse_duration_ms(r.get("for", "0s")) or 0
         window = _max_range(str(r["expr"]), recorded)
@@ -99,7 +173,7 @@ def stack_timings(stack: Any) -> Timings:
     return Timings(parse_duration_ms(g.get("scrape_interval")) or 60_000,
                    parse_duration_ms(g.get("evaluation_interval")) or 60_000,
                    parse_duration_ms(route.get("group_wait")) or 0,
-                   parse_duration_ms(route.get("group_interval")) or 0, alerts)
+                   parse_duration_ms(route.get("group_interval")) or 0, alerts, route, labels)
 
 
 @dataclass
@@ -111,7 +185,8 @@ class AlertResult:
     resolved_s: float | None = None
     resolve_notified_s: dict[str, float] = field(default_factory=dict)
     min_fire_s: float = 0.0
-    min_notify_s: float = 0.0
+    min_notify_s: float = 0.0       # slowest receiver's minimum (its route's group_wait)
+    min_notify_by_receiver: dict[str, float] = field(default_factory=dict)
     min_resolve_s: float = 0.0
     deadline_s: float = 0.0
     failures: list[str] = field(default_factory=list)
@@ -131,6 +206,9 @@ class DrillResult:
     failures: list[str] = field(default_factory=list)
     load: dict[str, float] = field(default_factory=dict)
     baseline: bool = False
+    silent: list[str] = field(default_factory=list)        # expect_silent, asserted
+    ignored: list[str] = field(default_factory=list)       # untestable alerts that fired (host load)
+    observed: dict[str, list[float]] = field(default_factory=dict)  # observe query -> values
 
     @property
     def ok(self) -> bool:
@@ -210,42 +288,64 @@ def _service_state(stack: Any, fault: dict, on: bool) -> None:
 
 def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, allow_remote: bool = False,
               progress: Progress | None = _stderr_progress,
-              under_traffic: Callable[[], None] | None = None) -> DrillResult:
+              under_traffic: Callable[[], None] | None = None,
+              ignore: frozenset[str] | set[str] = frozenset()) -> DrillResult:
     """Run one drill: traffic, fault, wait for expectations, clear, wait for resolution."""
     speed = stack.speed
     res = DrillResult(drill.name, drill.path, baseline=drill.baseline)
     t_start = time.monotonic()
     obs = Observer(stack)
     pre_existing = {a["labels"].get("alertname") for a in obs.alerts() if a.get("state") == "firing"}
-    expects = [AlertResult(e.alert, list(e.receivers), min_fire_s=timings.min_fire_s(e.alert),
-                           min_notify_s=timings.min_notify_s(e.alert),
-                           min_resolve_s=timings.min_resolve_s(e.alert),
-                           deadline_s=e.fire_within / speed + GRACE_S) for e in drill.expect]
+    expects = []
+    for e in drill.expect:
+        per = {r: timings.min_notify_s(e.alert, r, e.labels) for r in e.receivers}
+        expects.append(AlertResult(e.alert, list(e.receivers), min_fire_s=timings.min_fire_s(e.alert),
+                                   min_notify_s=max(per.values(), default=timings.min_fire_s(e.alert)),
+                                   min_notify_by_receiver=per,
+                                   min_resolve_s=timings.min_resolve_s(e.alert),
+                                   deadline_s=e.fire_within / speed + GRACE_S))
     res.alerts = expects
+    res.silent = list(drill.expect_silent)
+    # A misspelt name would make the assertion vacuous: every named alert must exist in the rules.
+    unknown = sorted({n for n in [*drill.expect_silent, *(e.alert for e in drill.expect)]
+                      if timings.alerts and n not in timings.alerts})
+    if unknown:
+        res.failures.append(f"no rule on the stack defines alert(s) {', '.join(unknown)}")
+        return res
     longest = max([a.deadline_s + a.min_resolve_s + timings.group_interval_ms / 1000 for a in expects] or [0])
-    run_for = (drill.duration / speed if drill.baseline else
-               drill.fault.get("at", WARMUP_S) + 2 * longest + 2 * GRACE_S)
+    fault_at = drill.fault.get("at", 0 if drill.baseline else WARMUP_S) if drill.fault else 0
+    run_for = (fault_at + drill.duration / speed if drill.baseline else
+               fault_at + 2 * longest + 2 * GRACE_S)
     load = LocustRun(stack.service_url, drill.traffic, run_for + 30, workers=workers, allow_remote=allow_remote)
     fault_load: LocustRun | None = None
     fault_on = False
     try:
         load.start()
-        if drill.baseline:
-            _baseline(stack, drill, obs, res, run_for, progress, pre_existing)
-            if under_traffic:
-                under_traffic()  # e.g. the dashboard check, while the load still runs
-        else:
-            time.sleep(drill.fault.get("at", WARMUP_S))
+        t_fault = time.monotonic()
+        if drill.expect and not _settle(stack, drill, obs, res, timings, progress):
+            return res
+        if drill.fault:
+            time.sleep(fault_at)
             if "traffic" in drill.fault:
                 fault_load = LocustRun(stack.service_url, drill.fault["traffic"], run_for, allow_remote=allow_remote)
                 fault_load.start()
             _service_state(stack, drill.fault, True)
             fault_on = True
-            _watch(stack, drill, obs, res, progress)
+            t_fault = time.monotonic()
+        if drill.baseline:
+            # With a fault this is a within-budget run: the fault is held for the whole duration.
+            _baseline(stack, drill, obs, res, drill.duration / speed, progress, pre_existing, ignore)
+        else:
+            _watch(stack, drill, obs, res, progress, pre_existing)
+        _observe(stack, drill, res, time.monotonic() - t_fault)
+        if drill.baseline and under_traffic:
+            under_traffic()  # e.g. the dashboard check, while the load still runs
+        if fault_on:
             if fault_load:
                 fault_load.stop()
             _service_state(stack, drill.fault, False)
             fault_on = False
+        if not drill.baseline:
             _watch_resolution(stack, drill, obs, res, timings, progress)
     finally:
         if fault_on:
@@ -266,8 +366,31 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
     return res
 
 
+def _settle(stack: Any, drill: Drill, obs: Observer, res: DrillResult, timings: Timings,
+            progress: Progress | None) -> bool:
+    """Wait until no expected alert is still active from an earlier drill.
+
+    Time-to-fire is meaningless for an alert that already fires (e.g. HighErrorRate left by the
+    5xx of /health in health-unhealthy); waits at most the slowest resolution the drill expects.
+    """
+    limit = max([a.min_resolve_s for a in res.alerts] or [0]) * 2 + GRACE_S
+    t0 = time.monotonic()
+    while True:
+        stack.check_alive()
+        busy = sorted({e.alert for e in drill.expect for a in obs.alerts() if _matches(a, e)})
+        if not busy:
+            return True
+        if time.monotonic() - t0 > limit:
+            res.failures.append(f"still active from an earlier drill {limit:.1f}s before the fault, so "
+                                f"time-to-fire cannot be measured: {', '.join(busy)}")
+            return False
+        if progress:
+            progress(f"[{drill.name}] waiting for {', '.join(busy)} to resolve before the fault")
+        time.sleep(POLL_S)
+
+
 def _baseline(stack: Any, drill: Drill, obs: Observer, res: DrillResult, run_for: float,
-              progress: Progress | None, pre_existing: set) -> None:
+              progress: Progress | None, pre_existing: set, ignore: frozenset[str] | set[str]) -> None:
     end = time.monotonic() + run_for
     fired: set[str] = set()
     while time.monotonic() < end:
@@ -281,12 +404,45 @@ def _baseline(stack: Any, drill: Drill, obs: Observer, res: DrillResult, run_for
         time.sleep(POLL_S)
     for n in obs.new_notifications():
         fired.update(n.get("alertnames") or [f"(notification to {n.get('receiver')})"])
+    # Alerts declared untestable (host CPU, memory, disk) describe the shared machine the stack
+    # runs on, not the service under test: recorded, never a failure. expect_silent still wins.
+    res.ignored = sorted((fired & set(ignore)) - set(drill.expect_silent))
+    fired -= set(res.ignored)
     res.unexpected = sorted(fired)
-    if fired:
-        res.failures.append(f"healthy baseline fired: {', '.join(sorted(fired))}")
+    loud = sorted(fired & set(drill.expect_silent))
+    if loud:
+        res.failures.append(f"expected silent but fired: {', '.join(loud)}")
+    others = sorted(fired - set(loud))
+    if others:
+        kind = "within-budget run" if drill.fault else "healthy baseline"
+        res.failures.append(f"{kind} fired: {', '.join(others)}")
 
 
-def _watch(stack: Any, drill: Drill, obs: Observer, res: DrillResult, progress: Progress | None) -> None:
+def _observe(stack: Any, drill: Drill, res: DrillResult, since_fault_s: float) -> None:
+    """Evaluate the drill's ``observe`` queries; each must return data within its bounds."""
+    window = format_duration(max(int(since_fault_s * 1000), 1000))
+    for o in drill.observe:
+        q = o.query.replace("$__fault", window)
+        where = f"{drill.path}:{o.line}"
+        try:
+            body = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10).json()
+        except (requests.RequestException, ValueError) as e:
+            res.failures.append(f"{where}: observe {q}: {e}")
+            continue
+        if body.get("status") != "success":
+            res.failures.append(f"{where}: observe {q}: {body.get('error')}")
+            continue
+        values = [float(r["value"][1]) for r in body["data"]["result"]]
+        res.observed[q] = values
+        if not values:
+            res.failures.append(f"{where}: observe {q}: no data (the fault left no trace)")
+        for v in values:
+            if (o.above is not None and not v > o.above) or (o.below is not None and not v < o.below):
+                res.failures.append(f"{where}: observe {q} = {v:g}, outside ({o.above}, {o.below})")
+
+
+def _watch(stack: Any, drill: Drill, obs: Observer, res: DrillResult, progress: Progress | None,
+           pre_existing: set | frozenset = frozenset()) -> None:
     t0 = time.monotonic()
     deadline = max(a.deadline_s for a in res.alerts)
     expected = {e.alert for e in drill.expect}
@@ -298,6 +454,14 @@ def _watch(stack: Any, drill: Drill, obs: Observer, res: DrillResult, progress: 
             if a.get("state") == "firing" and a["labels"].get("alertname") not in expected:
                 res.unexpected.append(a["labels"]["alertname"])
         notes = obs.new_notifications()
+        for name in drill.expect_silent:
+            if name in pre_existing:  # still resolving from an earlier drill: not this fault's doing
+                continue
+            if any(a.get("state") == "firing" and a["labels"].get("alertname") == name for a in active) or \
+                    any(name in (n.get("alertnames") or []) for n in notes):
+                msg = f"{name} fired although the drill expects it silent"
+                if msg not in res.failures:
+                    res.failures.append(msg)
         for exp, ar in zip(drill.expect, res.alerts):
             if ar.fired_s is None and any(_matches(a, exp) and a.get("state") == "firing" for a in active):
                 ar.fired_s = now
@@ -365,8 +529,14 @@ def run_all(stack: Any, drills: list[Drill], *, workers: int = 0, allow_remote: 
     """Run drills one after the other (they share one service); baselines first."""
     timings = stack_timings(stack)
     ordered = sorted(drills, key=lambda d: not d.baseline)
-    return [run_drill(stack, d, timings, workers=workers, allow_remote=allow_remote, progress=progress)
-            for d in ordered]
+    ignore = untestable_alerts(drills)
+    return [run_drill(stack, d, timings, workers=workers, allow_remote=allow_remote, progress=progress,
+                      ignore=ignore) for d in ordered]
+
+
+def untestable_alerts(drills: list[Drill]) -> frozenset[str]:
+    """Alerts declared ``untestable`` by any drill file (ignored, but recorded, by baselines)."""
+    return frozenset(u["alert"] for d in drills for u in d.untestable if u.get("alert"))
 
 
 MIXED = Traffic(users=6, spawn_rate=6, rate_per_user=2, classes={"ApiUser": 2, "AnalyticsUser": 1})
@@ -374,6 +544,6 @@ MIXED = Traffic(users=6, spawn_rate=6, rate_per_user=2, classes={"ApiUser": 2, "
 
 def with_mixed_traffic(stack: Any, fn: Callable[[], Any], seconds: float = 3.0) -> Any:
     """Call ``fn`` after ``seconds`` of bounded mixed traffic, while that traffic still runs."""
-    with LocustRun(stack.service_url, MIXED, seconds + 60) as load:
+    with LocustRun(stack.service_url, MIXED, seconds + 60):
         time.sleep(seconds)
         return fn()

@@ -41,6 +41,16 @@ class Expect:
 
 
 @dataclass
+class Observe:
+    """A PromQL query asserted when the fault is cleared (``$__fault``: time since the fault)."""
+
+    query: str
+    above: float | None
+    below: float | None
+    line: int
+
+
+@dataclass
 class Drill:
     name: str
     description: str
@@ -51,6 +61,9 @@ class Drill:
     fault: dict[str, Any] = field(default_factory=dict)
     expect: list[Expect] = field(default_factory=list)
     untestable: list[dict[str, str]] = field(default_factory=list)
+    # Alerts that must neither fire in Prometheus nor reach a receiver while the drill runs.
+    expect_silent: list[str] = field(default_factory=list)
+    observe: list[Observe] = field(default_factory=list)
 
 
 def _traffic(d: dict) -> Traffic:
@@ -86,9 +99,46 @@ def load_file(path: Path, display: str, validator: jsonschema.Validator) -> Dril
     fault = dict(doc.get("fault") or {})
     if "traffic" in fault:
         fault["traffic"] = _traffic(fault["traffic"])
+    problems = _semantic_problems(doc, display)
+    if problems:
+        raise DrillError(problems)
+    observe = [Observe(str(o["query"]), _opt_float(o.get("above")), _opt_float(o.get("below")),
+                       yamlpos.line_of(o)) for o in doc.get("observe") or []]
     return Drill(doc["name"], doc["description"], display, _traffic(doc["traffic"]),
                  bool(doc.get("baseline")), float(doc.get("duration", 0)), fault, expect,
-                 [dict(u) for u in doc.get("untestable") or []])
+                 [dict(u) for u in doc.get("untestable") or []],
+                 [str(a) for a in doc.get("expect_silent") or []], observe)
+
+
+def _opt_float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _semantic_problems(doc: Any, display: str) -> list[str]:
+    """What the schema cannot say: combinations of keys."""
+    out = []
+    baseline = bool(doc.get("baseline"))
+    if baseline and not doc.get("duration"):
+        out.append(f"{display}:{yamlpos.line_of(doc, 'baseline')}: baseline: a baseline needs `duration` "
+                   "(production seconds of traffic, during which the fault, if any, is held)")
+    if baseline and doc.get("expect"):
+        out.append(f"{display}:{yamlpos.line_of(doc, 'expect')}: expect: a baseline asserts that no alert "
+                   "fires; use `expect_silent` to name the alerts it is about")
+    if not baseline and not doc.get("expect"):
+        out.append(f"{display}:{yamlpos.line_of(doc, 'name')}: a drill that is not a baseline needs `expect` "
+                   "(or `baseline: true` with `duration` to assert silence)")
+    if not baseline and doc.get("fault") is None:
+        out.append(f"{display}:{yamlpos.line_of(doc, 'name')}: a drill that is not a baseline needs a `fault`")
+    silent = doc.get("expect_silent") or []
+    expected = {x.get("alert") for x in doc.get("expect") or [] if isinstance(x, dict)}
+    for i, name in enumerate(silent):
+        if name in expected:
+            line = silent.item_lines[i] if isinstance(silent, yamlpos.LocList) else yamlpos.line_of(doc)
+            out.append(f"{display}:{line}: expect_silent: {name} is also expected to fire")
+    for o in doc.get("observe") or []:
+        if o.get("above") is None and o.get("below") is None:
+            out.append(f"{display}:{yamlpos.line_of(o)}: observe: give `above` and/or `below`")
+    return out
 
 
 def load_drills(repo: Path) -> list[Drill]:

@@ -12,7 +12,7 @@ from moncheck import atomic
 from moncheck.report import charts, markdown
 from moncheck.report.collect import ReportData, collect
 from moncheck.report.expectations import SUITE_FILE, Outcome, load_suites, validate
-from moncheck.report.prom import Alertmanager, Prometheus
+from moncheck.promapi import Alertmanager, Prometheus
 
 REPORT_MD = "report.md"
 
@@ -56,7 +56,7 @@ def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service
           since_s: float, out: Path, end: float | None = None) -> BuildResult:
     """Collect, validate and write ``report.md``, ``report.json`` and charts into ``out``.
 
-    Raises ``prom.ApiError`` when Prometheus cannot be queried, ``SuiteError`` for a bad suite.
+    Raises ``promapi.ApiError`` when Prometheus cannot be queried, ``SuiteError`` for a bad suite.
     """
     started = time.monotonic()
     suites, params = load_suites(repo / SUITE_FILE)  # a broken suite fails before any query

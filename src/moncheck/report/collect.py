@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from moncheck.report.prom import Alertmanager, ApiError, Prometheus, format_duration
+from moncheck.promapi import Alertmanager, ApiError, Prometheus, format_duration
 from moncheck.report.slos import SloResult, evaluate_slos
 
 REQUESTS = "http_requests_total"

@@ -61,7 +61,7 @@ def error_ratio_expr(slo: dict[str, Any], window: str) -> str | None:
 
 
 def evaluate_slos(prom: Any, repo: Path, window: str, at: float, notes: list[str]) -> list[SloResult]:
-    from moncheck.report.prom import ApiError
+    from moncheck.promapi import ApiError
 
     results = []
     for slo_id, slo, where in _specs(repo, notes):

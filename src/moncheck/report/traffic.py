@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from moncheck.smoke.targets import is_loopback
+from moncheck.netutil import is_loopback
 
 PATHS = ("/", "/dashboard", "/api/companies", "/api/emission-factors", "/api/reports", "/health")
 MAX_SECONDS = 120.0

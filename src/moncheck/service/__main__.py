@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from moncheck.netutil import is_loopback
+
 from .analytics import Analytics
 from .app import App
 from .catalog import CatalogError, load
@@ -18,7 +20,7 @@ from .faults import Faults
 from .health import Health
 from .logs import JsonLogger
 from .metrics import ServiceMetrics
-from .server import UptimeMonitor, is_loopback, make_control_handler, make_server, make_service_handler
+from .server import UptimeMonitor, make_control_handler, make_server, make_service_handler
 
 DEFAULT_CATALOG = Path("monitoring/catalog/metrics.yml")
 
@@ -56,6 +58,25 @@ def _schema_dir(args: argparse.Namespace) -> Path:
     return candidate if candidate.is_dir() else Path("policies/schemas")
 
 
+def _initialise_failure_series(app: App, uptime: bool) -> None:
+    """Expose the failure series at 0 from the start, as Prometheus' instrumentation guide advises.
+
+    A counter series that appears with its first increment is invisible to ``rate()`` (there is no
+    earlier sample to diff against), so the first 5xx of each route, or the first failed uptime
+    check, would never reach an error ratio, an SLO or a dashboard. Error-ratio panels also show 0
+    instead of "no data" on a healthy service.
+    """
+    http_total = app.metrics["http_requests_total"]
+    for route in app.routes:
+        http_total.labels(method=route.method, route=route.template, status_code="500")
+    if not uptime:
+        return
+    checks = app.metrics["uptime_check_duration_seconds"]
+    for name, _path, _timeout in UptimeMonitor.CHECKS:
+        for result in ("success", "failure"):
+            checks.labels(check=name, result=result)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not is_loopback(args.control_host):
@@ -83,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     app = App(metrics, db, health, analytics)
     faults.known_routes = app.templates
     health.check()  # the health gauge has values before the first /health request
+    _initialise_failure_series(app, uptime=args.uptime_interval > 0)
 
     try:
         service = make_server(args.host, args.port, make_service_handler(app, faults, logger))

@@ -1,4 +1,5 @@
-"""Small PromQL helpers on top of ``promql_parser``: parse errors and vector selectors."""
+"""PromQL helpers for SLO specs: window placeholders, parse errors and vector selectors, on top
+of ``moncheck.promql``'s cached parse and analysis."""
 
 from __future__ import annotations
 
@@ -6,14 +7,9 @@ from dataclasses import dataclass
 
 import promql_parser
 
+from moncheck.promql import Analysis, Matcher, analyze
+
 WINDOW_PLACEHOLDERS = ("{{.window}}", "{{ .window }}")
-
-
-@dataclass(frozen=True)
-class Matcher:
-    name: str
-    op: str  # "=", "!=", "=~", "!~"
-    value: str
 
 
 @dataclass(frozen=True)
@@ -47,8 +43,6 @@ class Selector:
 # Regex suffix that makes ``X`` also match ``X.0`` (see Selector.le_bound).
 _FLOAT_SUFFIX = "(\\.0)?"
 
-_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
-
 
 def fill_window(query: str, window: str) -> str:
     for ph in WINDOW_PLACEHOLDERS:
@@ -61,42 +55,24 @@ def has_window(query: str) -> bool:
 
 
 def parse_error(expr: str) -> str | None:
-    """The parser's message when ``expr`` is not valid PromQL, else None."""
-    try:
-        promql_parser.parse(expr)
-    except Exception as e:  # the Rust binding raises plain ValueError/RuntimeError
-        return str(e).strip().splitlines()[0] if str(e).strip() else "invalid PromQL"
-    return None
+    """The first line of the parser's message when ``expr`` is not valid PromQL, else None."""
+    err = analyze(expr).error
+    if err is None:
+        return None
+    return err.strip().splitlines()[0] if err.strip() else "invalid PromQL"
+
+
+def _parsed(expr: str) -> Analysis:
+    """The cached analysis of ``expr``; ValueError when it does not parse."""
+    a = analyze(expr)
+    if a.error is not None:
+        raise ValueError(a.error)
+    return a
 
 
 def selectors(expr: str) -> list[Selector]:
     """Every vector selector of ``expr`` (which must parse), in order of appearance."""
-    out: list[Selector] = []
-    _walk(promql_parser.parse(expr), out)
-    return out
-
-
-def _walk(node: object, out: list[Selector]) -> None:
-    if isinstance(node, promql_parser.VectorSelector):
-        ms = []
-        for m in node.matchers.matchers:
-            op = _OPS.get(str(m.op).rsplit(".", 1)[-1], str(m.op))
-            if m.name == "__name__":
-                continue
-            ms.append(Matcher(m.name, op, m.value))
-        name = node.name or next((m.value for m in node.matchers.matchers
-                                  if m.name == "__name__"), "")
-        out.append(Selector(name or "", tuple(ms)))
-        return
-    if isinstance(node, promql_parser.MatrixSelector):
-        _walk(node.vector_selector, out)
-        return
-    for attr in ("lhs", "rhs", "expr", "param"):
-        child = getattr(node, attr, None)
-        if child is not None and not isinstance(child, (str, int, float)):
-            _walk(child, out)
-    for arg in getattr(node, "args", None) or []:
-        _walk(arg, out)
+    return [Selector(s.name or "", s.matchers) for s in _parsed(expr).selectors]
 
 
 def top_level_grouping(expr: str) -> bool:
@@ -105,7 +81,7 @@ def top_level_grouping(expr: str) -> bool:
     The generated tests predict alert labels; that is only possible when the SLI returns one
     series without labels (``sum(...)`` without ``by``), which is what SLO queries normally do.
     """
-    return _keeps_labels(promql_parser.parse(expr))
+    return _keeps_labels(_parsed(expr).ast)
 
 
 def _keeps_labels(node: object) -> bool:

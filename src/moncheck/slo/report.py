@@ -6,15 +6,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import requests
-
+from moncheck.promapi import Prometheus
 from moncheck.slo import promql
 from moncheck.slo.gofmt import go_float, prom_duration
 from moncheck.slo.model import SLO
-
-
-class PrometheusError(Exception):
-    """Prometheus cannot be reached or rejected a query (an environment error: exit 2)."""
 
 
 @dataclass
@@ -36,37 +31,17 @@ class Row:
                                                                  else -math.inf)
 
 
-def _query(base: str, expr: str, timeout: float) -> float | None:
-    try:
-        r = requests.get(f"{base.rstrip('/')}/api/v1/query", params={"query": expr},
-                         timeout=timeout)
-    except requests.RequestException as e:
-        raise PrometheusError(f"cannot reach Prometheus at {base}: {e}") from None
-    try:
-        body = r.json()
-    except ValueError:
-        raise PrometheusError(f"{base}: not a Prometheus API answer (HTTP {r.status_code})") from None
-    if body.get("status") != "success":
-        raise PrometheusError(f"query failed: {body.get('error', r.status_code)}: {expr}")
-    result = body["data"]["result"]
-    if body["data"].get("resultType") == "scalar":
-        v = float(result[1])
-    elif result:
-        v = float(result[0]["value"][1])
-    else:
-        return None
-    return None if math.isnan(v) else v
-
-
 def measure(slo: SLO, base: str, timeout: float = 30.0) -> Row:
+    """Raises ``promapi.ApiError`` when Prometheus cannot be reached or rejects a query."""
+    prom = Prometheus(base, timeout)
     period = prom_duration(slo.period_ms)
     if slo.error_ratio_query is not None:
-        ratio = _query(base, promql.fill_window(slo.error_ratio_query, period), timeout)
+        ratio = prom.scalar(promql.fill_window(slo.error_ratio_query, period))
         return Row(slo, ratio)
-    total = _query(base, promql.fill_window(slo.total_query or "", period), timeout)
+    total = prom.scalar(promql.fill_window(slo.total_query or "", period))
     if total is None or total == 0:
         return Row(slo, None, total)
-    errors = _query(base, promql.fill_window(slo.error_query or "", period), timeout) or 0.0
+    errors = prom.scalar(promql.fill_window(slo.error_query or "", period)) or 0.0
     return Row(slo, min(max(errors / total, 0.0), 1.0), total)
 
 

@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from moncheck import yamlpos
-from moncheck.smoke.targets import URL_KEYS, Target, is_local_host, is_loopback
+from moncheck.netutil import is_loopback
+from moncheck.smoke.targets import URL_KEYS, Target, is_local_host
 
 DEFAULT_MIN_FREE_DISK_PERCENT = 10.0
 NODE_EXPORTER_COMMS = ("node_exporter", "prometheus-node")  # comm is cut at 15 characters

@@ -10,7 +10,6 @@ an option or an environment variable). The default ``local`` file may not point 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ from typing import Any, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from moncheck import yamlpos
+from moncheck.netutil import is_loopback
 
 URL_KEYS = ("service_url", "prometheus_url", "alertmanager_url")
 ENV_VARS = {k: f"MONCHECK_{k.upper()}" for k in URL_KEYS}  # MONCHECK_SERVICE_URL, ...
@@ -75,16 +75,6 @@ class Target:
         """Fill the URLs that are still missing (e.g. from the local stack)."""
         filled = {k: v for k, v in urls.items() if k in URL_KEYS and v and not getattr(self, k)}
         return replace(self, **filled)
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _num(doc: Any, key: str, where: str, default: float | None) -> float | None:

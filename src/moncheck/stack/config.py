@@ -191,3 +191,26 @@ def redirect_receivers(cfg: dict, sink: str, smtp: str, secrets: Path) -> dict:
             rec.setdefault("webhook_configs", []).extend(
                 {"url": f"{sink}/webhook/{name}", "send_resolved": True} for _ in range(n))
     return cfg
+
+
+UPTIME_FLOOR_S = 0.25      # as the compressed scrape floor: the 2-core machine jitters more than that
+UPTIME_DEFAULT_S = 10.0    # the reference service's own default when no check declares one
+
+
+def uptime_interval(repo: Path, speed: float) -> float:
+    """Seconds between the reference service's self uptime checks on the stack.
+
+    The service runs all of the seed's checks in one loop, so it uses the shortest interval of
+    ``monitoring/uptime/local.yml`` (every check then has at least its production number of
+    samples per window), divided by the speed, never below ``UPTIME_FLOOR_S``.
+    """
+    path = repo / "monitoring/uptime/local.yml"
+    intervals: list[float] = []
+    if path.exists():
+        doc = yamlpos.load(path, str(path.relative_to(repo)))
+        for check in (doc.get("checks") or []) if isinstance(doc, dict) else []:
+            value = check.get("interval") if isinstance(check, dict) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                intervals.append(float(value))
+    base = min(intervals) if intervals else UPTIME_DEFAULT_S
+    return max(base / max(speed, 1e-9), UPTIME_FLOOR_S)

@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -69,6 +70,8 @@ class Stack:
         self.ports: Ports | None = None
         self.derived: cfg.Derived | None = None
         self._old_sigterm: Any = None
+        self.started_at = time.monotonic()
+        self.uptime_interval = 10.0  # set from monitoring/uptime/local.yml at start
 
     # ---------------------------------------------------------------- URLs
     def _url(self, port: int | None) -> str:
@@ -137,6 +140,7 @@ class Stack:
             self._old_sigterm = signal.signal(signal.SIGTERM, on_term)
 
     def _start(self) -> None:
+        self.started_at = time.monotonic()  # `$__range` of the dashboard check
         self.dir = Path(tempfile.mkdtemp(prefix="moncheck-stack-"))
         node = free_port() if self.node_binary else None
         self.ports = p = Ports(free_port(), free_port(), free_port(), free_port(), free_port(),
@@ -151,6 +155,7 @@ class Stack:
                 self.speed)
             am_config = cfg.write_alertmanager(self.repo, d / "alertmanager", self.sink_url,
                                                f"127.0.0.1:{p.smtp}", self.speed)
+            self.uptime_interval = cfg.uptime_interval(self.repo, self.speed)
         except cz.CompressionError as e:
             raise StackError(f"cannot derive the stack configuration at speed {self.speed:g}:\n{e}") from None
         except Exception as e:  # a LoadError from yamlpos names file and line
@@ -208,6 +213,9 @@ class Stack:
             sys.executable, "-m", "moncheck.service", "--host", "127.0.0.1", "--port", str(p.service),
             "--control-port", str(p.control),
             "--catalog", str(self.repo / "monitoring/catalog/metrics.yml"),
+            # The seed's uptime monitor on itself, compressed like everything else, so that the
+            # uptime_check metrics (UptimeCheckFailing, the uptime SLO) have samples in every window.
+            "--uptime-interval", f"{self.uptime_interval:g}",
         ], f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"})
 
     def stop(self) -> None:

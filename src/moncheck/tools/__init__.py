@@ -7,6 +7,7 @@ The binaries are found on PATH; ``MONCHECK_PROMTOOL`` / ``MONCHECK_AMTOOL`` over
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,11 @@ INSTALL_HINTS = {
 
 # A tool that hangs must not hang the gate.
 TIMEOUT_S = 120
+
+# Both tools print Go YAML type errors as indented "line N: message" items, and name the
+# offending thing (a label, a receiver, a file) in double quotes.
+LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
+QUOTED = re.compile(r'"([^"]+)"')
 
 
 class ToolMissing(Exception):
@@ -70,6 +76,17 @@ def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess
 
 class ToolError(Exception):
     """A tool ran but did something we cannot interpret (timeout, unexpected crash)."""
+
+
+def line_of_text(path: Path, needle: str) -> int:
+    """First line of ``path`` containing ``needle`` (1 when absent or unreadable)."""
+    try:
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if needle in line:
+                return i
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 1
 
 
 def display_path(path: Path, repo: Path | None) -> str:

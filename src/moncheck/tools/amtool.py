@@ -17,31 +17,20 @@ from typing import Any
 
 from moncheck import yamlpos
 from moncheck.findings import Finding, error
-from moncheck.tools import TIMEOUT_S, ToolError, display_path, find_binary, run
+from moncheck.tools import (LINE_ITEM, QUOTED, TIMEOUT_S, ToolError, display_path, find_binary,
+                            line_of_text, run)
 from moncheck.tools.inhibit import Rule, inhibited, parse_rules
 
 CONFIG = "amtool/check-config"
 ROUTING = "alertmanager/routing-tests"
 
 _CHECKING = re.compile(r"^Checking '(?P<arg>.+?)'\s*(?P<rest>.*)$")
-_LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
 _YAML_LINE = re.compile(r"yaml: line (?P<line>\d+): (?P<msg>.*)$")
 _TEMPLATE = re.compile(r"template: (?P<name>[^:\s]+):(?P<line>\d+):(?:\d+:)? ?(?P<msg>.*)$")
-_QUOTED = re.compile(r'"([^"]+)"')
 
 
 def amtool() -> str:
     return find_binary("amtool")
-
-
-def _line_of_text(path: Path, needle: str) -> int:
-    try:
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if needle in line:
-                return i
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 1
 
 
 def _template_file(config: Path, name: str) -> Path | None:
@@ -61,7 +50,7 @@ def _template_file(config: Path, name: str) -> Path | None:
 
 def _failure_findings(msg: str, config: Path, shown: str, repo: Path) -> list[Finding]:
     first, _, more = msg.partition("\n")
-    items = [_LINE_ITEM.match(x) for x in more.splitlines() if x.strip()]
+    items = [LINE_ITEM.match(x) for x in more.splitlines() if x.strip()]
     if "unmarshal errors" in first and items and all(items):
         return [
             error(CONFIG, shown, int(i.group("line")), "invalid YAML: " + i.group("msg"))
@@ -77,8 +66,8 @@ def _failure_findings(msg: str, config: Path, shown: str, repo: Path) -> list[Fi
         if tmpl is not None:
             return [error(CONFIG, display_path(tmpl, repo), int(m.group("line")), first)]
     line = 1
-    for token in _QUOTED.findall(first):
-        line = _line_of_text(config, token)
+    for token in QUOTED.findall(first):
+        line = line_of_text(config, token)
         if line > 1:
             break
     return [error(CONFIG, shown, line, " ".join(msg.split()))]

@@ -17,7 +17,7 @@ import yaml
 
 from moncheck import yamlpos
 from moncheck.findings import Finding, error, warning
-from moncheck.tools import display_path, find_binary, run
+from moncheck.tools import LINE_ITEM, QUOTED, display_path, find_binary, line_of_text, run
 
 RULES = "promtool/check-rules"
 CONFIG = "promtool/check-config"
@@ -25,9 +25,7 @@ TESTS = "promtool/test-rules"
 
 _POS = re.compile(r"^(?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
 _YAML_LINE = re.compile(r"^yaml: line (?P<line>\d+): (?P<msg>.*)$")
-_LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
 _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+)')
-_QUOTED = re.compile(r'"([^"]+)"')
 _LINT_METRIC = re.compile(r"Metric: (\S+)")
 _NO_MATCH = re.compile(r"no file match pattern (\S+)")
 _MAX_MSG = 400
@@ -71,15 +69,13 @@ def _arg_for(path: Path, repo: Path) -> tuple[str, str]:
     return (shown if not Path(shown).is_absolute() else str(path.resolve())), shown
 
 
-def _line_of_text(path: Path, needle: str) -> int:
-    """First line of ``path`` containing ``needle`` (1 when absent or unreadable)."""
-    try:
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if needle in line:
-                return i
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 1
+def _args_for(files: list[Path], repo: Path) -> dict[str, tuple[str, Path]]:
+    """promtool's argument for each file -> (path shown in findings, real path)."""
+    args = {}
+    for f in files:
+        arg, shown = _arg_for(f, repo)
+        args[arg] = (shown, f)
+    return args
 
 
 def _line_of_regex(path: Path, pattern: str) -> int:
@@ -118,10 +114,10 @@ def _locate(msg: str, path: Path) -> int:
         return _line_of_regex(path, rf"^\s*-?\s*(alert|record):\s*['\"]?{re.escape(m.group(1))}\b")
     m = _NO_MATCH.search(msg)
     if m:
-        return _line_of_text(path, Path(m.group(1)).name)
-    for token in _QUOTED.findall(msg):
+        return line_of_text(path, Path(m.group(1)).name)
+    for token in QUOTED.findall(msg):
         for needle in (token, Path(token).name):
-            line = _line_of_text(path, needle)
+            line = line_of_text(path, needle)
             if line > 1:
                 return line
     return 1
@@ -168,7 +164,7 @@ def _entry_findings(check: str, entry: str, arg: str, shown: str, path: Path) ->
     m = _YAML_LINE.match(first)
     if m:
         return [error(check, shown, int(m.group("line")), "invalid YAML: " + m.group("msg"))]
-    items = [_LINE_ITEM.match(x) for x in more.splitlines()]
+    items = [LINE_ITEM.match(x) for x in more.splitlines()]
     if first.rstrip(":").endswith("unmarshal errors") and items and all(items):
         return [
             error(check, shown, int(i.group("line")), "invalid YAML: " + i.group("msg"))
@@ -219,10 +215,7 @@ def check_rules(files: list[Path], repo: Path) -> list[Finding]:
     present, findings = _missing(files, repo, RULES)
     if not present:
         return findings
-    args = {}
-    for f in present:
-        arg, shown = _arg_for(f, repo)
-        args[arg] = (shown, f)
+    args = _args_for(present, repo)
     proc = run([promtool(), "check", "rules", *args], cwd=repo)
     parsed = _parse_check(RULES, proc.stdout, args)
     findings += parsed
@@ -352,10 +345,7 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
     present, findings = _missing(test_files, repo, TESTS)
     if not present:
         return findings
-    args = {}
-    for f in present:
-        arg, shown = _arg_for(f, repo)
-        args[arg] = (shown, f)
+    args = _args_for(present, repo)
     proc = run([promtool(), "test", "rules", *args], cwd=repo)
     _, sections = _sections(proc.stdout, _UNIT)
     failed_args = set()

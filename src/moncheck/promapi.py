@@ -1,4 +1,5 @@
-"""A small client for the Prometheus and Alertmanager HTTP APIs used by the daily report."""
+"""A small client for the Prometheus and Alertmanager HTTP APIs (the daily report, the SLO
+budget report), and Prometheus duration strings."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y":
 
 class ApiError(Exception):
     """A request that failed; the message names the URL and what came back."""
+
+
+class Unreachable(ApiError):
+    """No answer at all (refused, timed out): ``base`` is the server, ``reason`` the error type."""
+
+    def __init__(self, message: str, base: str, reason: str) -> None:
+        super().__init__(message)
+        self.base = base
+        self.reason = reason
 
 
 def parse_duration(text: str) -> float:
@@ -49,19 +59,23 @@ class Api:
         self.session = requests.Session()
         self.session.trust_env = False
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def get(self, path: str, params: dict[str, Any] | None = None, what: str = "") -> Any:
+        """The JSON body of ``GET base+path``; ``what`` (e.g. the query) is named when the
+        server rejects the request."""
         url = self.base + path
         try:
             r = self.session.get(url, params=params, timeout=self.timeout)
         except requests.RequestException as e:
-            raise ApiError(f"{self.name} at {url}: cannot connect ({type(e).__name__})") from None
+            reason = type(e).__name__
+            raise Unreachable(f"{self.name} at {url}: cannot connect ({reason})", self.base, reason) from None
         try:
             body = r.json()
         except ValueError:
             raise ApiError(f"{self.name} at {url}: HTTP {r.status_code}, not JSON: {r.text[:100]!r}") from None
         if r.status_code >= 400 or (isinstance(body, dict) and body.get("status") == "error"):
             err = body.get("error") if isinstance(body, dict) else body
-            raise ApiError(f"{self.name} at {url}: HTTP {r.status_code}: {err}")
+            raise ApiError(f"{self.name} at {url}: HTTP {r.status_code}: {err}"
+                           + (f": {what}" if what else ""))
         return body
 
 
@@ -69,14 +83,17 @@ class Prometheus(Api):
     def __init__(self, base: str, timeout: float = 15.0) -> None:
         super().__init__(base, "Prometheus", timeout)
 
-    def query(self, expr: str, at: float) -> list[dict[str, Any]]:
-        data = self.get("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})["data"]
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """Instant query at ``at`` (Unix seconds; None: Prometheus' now). A scalar result comes
+        back as one series without labels."""
+        params = {"query": expr} if at is None else {"query": expr, "time": f"{at:.3f}"}
+        data = self.get("/api/v1/query", params, what=expr)["data"]
         result = data["result"]
         if data["resultType"] == "scalar":
             return [{"metric": {}, "value": result}]
         return result
 
-    def scalar(self, expr: str, at: float) -> float | None:
+    def scalar(self, expr: str, at: float | None = None) -> float | None:
         """Value of a single-series result; None when the result is empty or NaN."""
         result = self.query(expr, at)
         if not result:
@@ -86,7 +103,8 @@ class Prometheus(Api):
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
         data = self.get("/api/v1/query_range",
-                        {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})["data"]
+                        {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
+                        what=expr)["data"]
         return [{"metric": s["metric"], "values": [(float(t), _float(v)) for t, v in s["values"]]}
                 for s in data["result"]]
 
