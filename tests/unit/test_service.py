@@ -311,10 +311,22 @@ def test_web_vitals_pages_are_templated(svc: Service, page: str, template: str) 
     assert svc.value("web_vitals_reports_total", **labels) - before == 1
 
 
+def _log_record(svc: Service, url: str, wait_s: float = 5.0) -> dict[str, Any]:
+    """The request's log line: the service writes it after the response, so it may lag a little."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        # Only complete lines: the last one may be half written.
+        lines = [json.loads(line) for line in svc.log.read_text().split("\n")[:-1] if line.strip()]
+        found = [r for r in lines if r.get("url") == url]
+        if found or time.monotonic() > deadline:
+            assert found, f"no log line for {url} within {wait_s}s"
+            return found[-1]
+        time.sleep(0.05)
+
+
 def test_request_log_has_seed_fields(svc: Service) -> None:
     svc.http.get(svc.url + "/api/targets?from=log-test", headers={"X-User-Id": "u-9"}, timeout=5)
-    lines = [json.loads(line) for line in svc.log.read_text().splitlines()]
-    record = next(r for r in reversed(lines) if r["url"] == "/api/targets?from=log-test")
+    record = _log_record(svc, "/api/targets?from=log-test")
     assert {"timestamp", "level", "message", "method", "url", "statusCode", "duration", "userAgent", "ip",
             "userId", "service", "environment"} <= set(record)
     assert (record["service"], record["statusCode"], record["userId"]) == ("gocarbon-tracker", 200, "u-9")

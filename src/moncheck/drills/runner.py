@@ -298,9 +298,11 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
     pre_existing = {a["labels"].get("alertname") for a in obs.alerts() if a.get("state") == "firing"}
     expects = []
     for e in drill.expect:
-        per = {r: timings.min_notify_s(e.alert, r, e.labels) for r in e.receivers}
-        expects.append(AlertResult(e.alert, list(e.receivers), min_fire_s=timings.min_fire_s(e.alert),
-                                   min_notify_s=max(per.values(), default=timings.min_fire_s(e.alert)),
+        cross = e.crosses_after / speed
+        per = {r: timings.min_notify_s(e.alert, r, e.labels) + cross for r in e.receivers}
+        min_fire = timings.min_fire_s(e.alert) + cross
+        expects.append(AlertResult(e.alert, list(e.receivers), min_fire_s=min_fire,
+                                   min_notify_s=max(per.values(), default=min_fire),
                                    min_notify_by_receiver=per,
                                    min_resolve_s=timings.min_resolve_s(e.alert),
                                    deadline_s=e.fire_within / speed + GRACE_S))
