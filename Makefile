@@ -35,6 +35,9 @@ smoke: setup
 
 bench: setup
 	$(PY) bench/gate.py
+	$(PY) bench/slo.py
+	$(PY) bench/smoke.py --runs 20
+	$(PY) bench/drills.py
 
 clean:
 	rm -rf $(VENV) junit.xml drill-report.json

@@ -14,6 +14,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +31,19 @@ def run_smoke(stack, extra: list[str] | None = None) -> tuple[int, float, str]:
     elapsed = time.monotonic() - start
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("SMOKE ")), "(no summary line)")
     return proc.returncode, elapsed, line
+
+
+def report_report(stack) -> None:
+    """Build time of `moncheck report` (a whole process, Great Expectations import included)."""
+    with tempfile.TemporaryDirectory() as out:
+        argv = [sys.executable, "-m", "moncheck.cli", "report", "--prometheus", stack.prometheus_url,
+                "--alertmanager", stack.alertmanager_url, "--service", stack.service_url,
+                "--since", "1h", "--out", out]
+        start = time.monotonic()
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+        elapsed = time.monotonic() - start
+    first = (proc.stdout or proc.stderr).strip().splitlines()[:1]
+    print(f"daily report: exit {proc.returncode} after {elapsed:.2f}s ({first[0] if first else ''})")
 
 
 def main() -> int:
@@ -53,6 +67,7 @@ def main() -> int:
               f"median {statistics.median(times):.2f}s, max {max(times):.2f}s (goal < {BUDGET_S:g}s)")
         for f in flakes:
             print("  " + f)
+        report_report(stack)
         stack.procs["service"].stop()
         time.sleep(max(1.0, 2 * 15.0 / args.speed))  # let Prometheus see the target down
         rc, elapsed, line = run_smoke(stack)

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from moncheck.drills.spec import DrillError, load_drills
+from moncheck.drills.spec import DrillError, load_drills, run_order
 
 REPO = Path(__file__).resolve().parents[2]
 
 try:
-    DRILLS = sorted(load_drills(REPO), key=lambda d: (not d.baseline, d.name))
+    DRILLS = run_order(load_drills(REPO))
 except DrillError as e:  # reported as one failing test rather than a collection crash
     DRILLS = []
     LOAD_ERROR = str(e)

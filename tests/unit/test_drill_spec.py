@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from moncheck.drills.spec import DrillError, load_drills
+from moncheck.drills.spec import DrillError, load_drills, run_order
 from moncheck.drills.dashboards import substitute
 from moncheck.drills.locust_proc import LoadError, check_host
 
@@ -106,3 +106,15 @@ def test_coverage_flags_missing_and_unreasoned(tmp_path: Path) -> None:
     assert any("d.yml:10:" in t and "'Excused' needs a reason" in t for t in texts), texts
     assert any("d.yml:12:" in t and "'Ghost', which no rule defines" in t for t in texts), texts
     assert not any("Drilled" in t for t in texts)
+
+
+def test_run_order_baselines_then_runs_first_then_names(tmp_path: Path) -> None:
+    (tmp_path / "monitoring/drills").mkdir(parents=True)
+    files = {
+        "a.yml": GOOD.replace("name: ok", "name: a"),
+        "b.yml": "name: b\ndescription: d\nbaseline: true\nduration: 60\ntraffic: {users: 1}\n",
+        "c.yml": GOOD.replace("name: ok", "name: c") + "runs_first: true\n",
+    }
+    for name, text in files.items():
+        (tmp_path / "monitoring/drills" / name).write_text(text)
+    assert [d.name for d in run_order(load_drills(tmp_path))] == ["b", "c", "a"]

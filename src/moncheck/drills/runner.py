@@ -22,7 +22,7 @@ import yaml
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
 from moncheck.drills.promql_print import format_duration
-from moncheck.drills.spec import Drill, Expect, Traffic
+from moncheck.drills.spec import Drill, Expect, Traffic, run_order
 
 POLL_S = 0.2
 GRACE_S = 5.0          # wall-clock slack on top of compressed deadlines (process start, polling)
@@ -528,9 +528,9 @@ def _watch_resolution(stack: Any, drill: Drill, obs: Observer, res: DrillResult,
 
 def run_all(stack: Any, drills: list[Drill], *, workers: int = 0, allow_remote: bool = False,
             progress: Progress | None = _stderr_progress) -> list[DrillResult]:
-    """Run drills one after the other (they share one service); baselines first."""
+    """Run drills one after the other (they share one service), in ``run_order``."""
     timings = stack_timings(stack)
-    ordered = sorted(drills, key=lambda d: not d.baseline)
+    ordered = run_order(drills)
     ignore = untestable_alerts(drills)
     return [run_drill(stack, d, timings, workers=workers, allow_remote=allow_remote, progress=progress,
                       ignore=ignore) for d in ordered]

@@ -68,6 +68,14 @@ class Drill:
     # Alerts that must neither fire in Prometheus nor reach a receiver while the drill runs.
     expect_silent: list[str] = field(default_factory=list)
     observe: list[Observe] = field(default_factory=list)
+    # Run right after the baselines, before any drill that injects errors: a drill whose alert
+    # reads long windows (an SLO's 1h burn) must start with windows free of earlier drills' faults.
+    runs_first: bool = False
+
+
+def run_order(drills: list[Drill]) -> list[Drill]:
+    """The order drills run in (they share one service): baselines, then ``runs_first``, then by name."""
+    return sorted(drills, key=lambda d: (not d.baseline, not d.runs_first, d.name))
 
 
 def _traffic(d: dict) -> Traffic:
@@ -111,7 +119,7 @@ def load_file(path: Path, display: str, validator: jsonschema.Validator) -> Dril
     return Drill(doc["name"], doc["description"], display, _traffic(doc["traffic"]),
                  bool(doc.get("baseline")), float(doc.get("duration", 0)), fault, expect,
                  [dict(u) for u in doc.get("untestable") or []],
-                 [str(a) for a in doc.get("expect_silent") or []], observe)
+                 [str(a) for a in doc.get("expect_silent") or []], observe, bool(doc.get("runs_first")))
 
 
 def _opt_float(v: Any) -> float | None:
