@@ -40,8 +40,11 @@ def _median_wall(argv: list[str], cwd: Path, runs: int = RUNS) -> tuple[float, i
     times, rc = [], 0
     for _ in range(runs):
         t = time.perf_counter()
-        rc = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
+        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
         times.append(time.perf_counter() - t)
+        rc = rc or proc.returncode
+        if proc.returncode:  # a figure of a failing run is no figure: show why
+            print((proc.stdout + proc.stderr).strip()[-2000:], file=sys.stderr)
     return statistics.median(times), rc
 
 
