@@ -8,10 +8,10 @@ so a bad policy still yields a usable one (and findings, never exceptions).
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from moncheck import durations
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import line_of
 
@@ -62,23 +62,14 @@ class Policy:
     findings: list[Finding] = field(default_factory=list)
 
 
-_DUR = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
 def parse_duration(text: Any) -> float | None:
     """Prometheus duration (``1h30m``, ``5m``, ``0s``) in seconds; None if malformed."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
-    if not isinstance(text, str) or not text:
+    try:
+        return durations.parse_ms(text) / 1000
+    except ValueError:
         return None
-    pos, total = 0, 0.0
-    for m in _DUR.finditer(text):
-        if m.start() != pos:
-            return None
-        total += float(m.group(1)) * _UNIT[m.group(2)]
-        pos = m.end()
-    return total if pos == len(text) else None
 
 
 def _section(data: dict, name: str) -> dict:

@@ -4,12 +4,11 @@ budget report), and Prometheus duration strings."""
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import requests
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+from moncheck import durations
 
 
 class ApiError(Exception):
@@ -27,10 +26,10 @@ class Unreachable(ApiError):
 
 def parse_duration(text: str) -> float:
     """Seconds of a Prometheus duration such as ``24h``, ``1h30m`` or ``90s``."""
-    parts = re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", text)
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"invalid duration {text!r} (use e.g. 24h, 90m, 1h30m)")
-    return float(sum(int(n) * _UNITS[u] for n, u in parts))
+    try:
+        return durations.parse_ms(text) / 1000
+    except ValueError:
+        raise ValueError(f"invalid duration {text!r} (use e.g. 24h, 90m, 1h30m)") from None
 
 
 def format_duration(seconds: float) -> str:

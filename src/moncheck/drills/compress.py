@@ -10,14 +10,13 @@ edited by hand. A factor that would break an expression is refused with ``file:l
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import promql_parser as pp
 
-from moncheck import yamlpos
+from moncheck import durations, yamlpos
 from moncheck.drills.promql_print import Printer, format_duration, to_ms
 
 # Floors that compression may not cross (absolute, so they bound the speed factor). Below ~250ms
@@ -47,8 +46,6 @@ CAVEAT_METRICS = {
     "process_start_time_seconds": "process_start_time_seconds is wall-clock time and does not compress",
 }
 
-_DUR_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
-_DUR_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
 
 
 @dataclass(frozen=True)
@@ -88,12 +85,10 @@ class Result:
 
 def parse_duration_ms(text: Any) -> int | None:
     """Milliseconds of a Prometheus duration string (``1h30m``, ``1500ms``); None if malformed."""
-    if not isinstance(text, str) or not text:
+    try:
+        return durations.parse_ms(text)
+    except ValueError:
         return None
-    m = _DUR_RE.match(text.strip())
-    if not m or not any(m.groups()):
-        return None
-    return sum(int(g) * size for g, size in zip(m.groups(), _DUR_MS) if g)
 
 
 def scale_ms(ms: int, speed: float) -> int:

@@ -6,11 +6,10 @@ durations with ``prometheus/common/model.Duration.String`` (``28d`` becomes ``4w
 
 from __future__ import annotations
 
-import re
+from moncheck import durations
 
 _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000,
        "y": 31_536_000_000}
-_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
 def go_float(x: float) -> str:
@@ -46,11 +45,10 @@ def go_float(x: float) -> str:
 
 def parse_duration(text: str) -> int:
     """Prometheus duration (``5m``, ``1h30m``, ``4w``) to milliseconds; ValueError if invalid."""
-    m = _DURATION.match(text.strip()) if text else None
-    if not m or not any(m.groups()):
-        raise ValueError(f"invalid duration {text!r} (expected e.g. 5m, 1h, 30d)")
-    units = ("y", "w", "d", "h", "m", "s", "ms")
-    return sum(int(v) * _MS[u] for v, u in zip(m.groups(), units) if v)
+    try:
+        return durations.parse_ms(text)
+    except ValueError:
+        raise ValueError(f"invalid duration {text!r} (expected e.g. 5m, 1h, 30d)") from None
 
 
 def prom_duration(ms: int) -> str:

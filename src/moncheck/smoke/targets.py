@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urljoin, urlsplit
 
-from moncheck import yamlpos
+from moncheck import durations, yamlpos
 from moncheck.netutil import is_loopback
 
 URL_KEYS = ("service_url", "prometheus_url", "alertmanager_url")
@@ -86,16 +86,16 @@ def _num(doc: Any, key: str, where: str, default: float | None) -> float | None:
     return float(value)
 
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def _duration(item: Any, key: str, where: str, default: float) -> float:
     """Seconds from a number or a duration string such as ``10s``, ``500ms`` or ``2m``."""
     value = item.get(key, default)
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*", value)
-        if m:
-            return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+        try:
+            seconds = durations.parse_ms(value) / 1000
+        except ValueError:
+            seconds = 0.0
+        if seconds > 0:
+            return seconds
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
     raise TargetError(f"{where}:{yamlpos.line_of(item, key)}: {key} must be a positive number of "
