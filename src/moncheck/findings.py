@@ -10,7 +10,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class Severity(str, Enum):

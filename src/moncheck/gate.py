@@ -7,7 +7,8 @@ import importlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from moncheck import policy as policy_mod
 from moncheck.checks.alertmanager import routing_tests_python
@@ -75,7 +76,8 @@ def apply_suppressions(findings: list[Finding], inv: Inventory, pol: policy_mod.
     if not pol.suppressions:
         return findings, []
     alert_at = _alert_lines(inv)
-    kept, dropped = [], []
+    kept: list[Finding] = []
+    dropped: list[Finding] = []
     for f in findings:
         (dropped if any(s.covers(f, alert_at) for s in pol.suppressions) else kept).append(f)
     return kept, dropped
@@ -105,7 +107,7 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
             findings += check.fn(ctx)
         except Skip as s:
             skipped.append((check.id, str(s)))
-        except Exception as e:  # a crashing check must not hide the others' findings
+        except Exception as e:  # noqa: BLE001 - a crashing check must not hide the others' findings
             findings.append(error(check.id, "moncheck", 1, f"internal error in check: {type(e).__name__}: {e}"))
         timings[check.id] = time.perf_counter() - t
     if tools:

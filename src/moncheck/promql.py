@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import promql_parser as pp
 
@@ -241,14 +242,14 @@ def labels_of_node(node: Any, labels_of: LabelsOf) -> Labels:
         if rscalar:
             return lhs
         op = str(node.op)
-        mod = node.modifier
+        bmod = node.modifier
         if op == "or":
             return lhs.union(rhs)
         if op in ("and", "unless"):
             return lhs
-        card = str(getattr(mod, "card", "")) if mod is not None else ""
-        matching = getattr(mod, "matching", None) if mod is not None else None
-        group = frozenset(getattr(mod, "group_labels", None) or [])
+        card = str(getattr(bmod, "card", "")) if bmod is not None else ""
+        matching = getattr(bmod, "matching", None) if bmod is not None else None
+        group = frozenset(getattr(bmod, "group_labels", None) or [])
         if "ManyToOne" in card:
             return lhs.add(group)
         if "OneToMany" in card:

@@ -158,7 +158,7 @@ class PromtoolGroup(pytest.Item):
         return self.path, self.group.line - 1, f"promtool group: {self.name}"
 
 
-class RulesDir(pytest.Dir):
+class RulesDir(pytest.Dir):  # type: ignore[misc]  # Dir is @final for typing only; the subclass keeps its usual collection
     """``tests/rules``: its usual content plus the policy item."""
 
     def collect(self) -> Any:

@@ -7,7 +7,8 @@ import json
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from moncheck.findings import Finding, error
 from moncheck.inventory import TARGET_LABELS, Inventory, Rule
@@ -23,7 +24,7 @@ class Skip(Exception):
 @dataclass
 class Check:
     id: str
-    fn: Callable[["Context"], list[Finding]]
+    fn: Callable[[Context], list[Finding]]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 from moncheck.findings import RENDERERS, Finding, Severity, default_format
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check",
         help="run the static gate (schemas, policies, promtool, amtool, rule unit tests)",

@@ -13,7 +13,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import promql_parser as pp
 import requests
@@ -133,7 +134,7 @@ def _max_range(expr: str, recorded: dict[str, int]) -> int:
     def visit(n: pp.Expr) -> None:
         if isinstance(n, pp.MatrixSelector):
             best[0] = max(best[0], round(n.range.total_seconds() * 1000))
-        elif isinstance(n, pp.SubqueryExpr):
+        elif isinstance(n, pp.SubqueryExpr) and n.range is not None:
             best[0] = max(best[0], round(n.range.total_seconds() * 1000))
         elif isinstance(n, pp.VectorSelector) and n.name in recorded:
             best[0] = max(best[0], recorded[n.name])
@@ -353,7 +354,7 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
         if fault_on:
             try:
                 _service_state(stack, drill.fault, False)
-            except Exception:  # noqa: BLE001 - best effort while unwinding
+            except Exception:  # noqa: BLE001, S110 - best effort while unwinding
                 pass
         if fault_load:
             fault_load.cleanup()

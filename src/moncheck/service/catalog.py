@@ -85,7 +85,7 @@ def _metric(item: object, shown: str, default_line: int) -> MetricSpec:
         source=str(item.get("source", "")),
         line=line,
         labels=labels,
-        buckets=tuple(float(b) for b in buckets) if mtype == "histogram" else None,
+        buckets=tuple(float(b) for b in buckets or ()) if mtype == "histogram" else None,
     )
 
 

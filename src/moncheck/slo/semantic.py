@@ -46,7 +46,7 @@ def check_queries(slo: SLO) -> list[Finding]:
 
 
 def _valid_selectors(slo: SLO) -> list[tuple[str, promql.Selector]]:
-    out = []
+    out: list[tuple[str, promql.Selector]] = []
     for key in ("error_query", "total_query", "error_ratio_query"):
         q = getattr(slo, key)
         if not q:

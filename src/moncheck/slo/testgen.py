@@ -71,7 +71,7 @@ def _fires(ws: Windows, w: Window, ratio: float, budget: float) -> bool:
 
 
 def _expected(slo: SLO, rule: Rule, ws: Windows, info: Info, ratio: float,
-              budget: float) -> dict[str, Any] | None | str:
+              budget: float) -> dict[str, Any] | str | None:
     quick, slow = ((ws.page_quick, ws.page_slow) if rule.labels.get("sloth_severity") == "page"
                    else (ws.ticket_quick, ws.ticket_slow))
     if _fires(ws, quick, ratio, budget):

@@ -160,7 +160,7 @@ def routing_cases(tests_file: Path, repo: Path) -> list[tuple[str, int, Any]]:
         if cases is None:
             continue
         if not isinstance(cases, list):
-            raise yamlpos.LoadError(shown, data.line_of(key), f"`{key}` must be a list")
+            raise yamlpos.LoadError(shown, yamlpos.line_of(data, key), f"`{key}` must be a list")
         for i, case in enumerate(cases):
             line = cases.item_lines[i] if isinstance(cases, yamlpos.LocList) else 1
             name = case.get("name") if isinstance(case, dict) else None
@@ -228,13 +228,13 @@ def _run_case(
             verb = "is" if got else "is not"
             return bad(f"target {target} {verb} inhibited by source {source}, expected inhibited={expected}")
         return None
-    labels, expected = _str_map(case.get("labels")), case.get("receivers")
-    if labels is None or not isinstance(expected, list) or not all(isinstance(r, str) for r in expected):
+    labels, receivers = _str_map(case.get("labels")), case.get("receivers")
+    if labels is None or not isinstance(receivers, list) or not all(isinstance(r, str) for r in receivers):
         return bad("needs `labels` (a map of strings) and `receivers` (a list), or `inhibit`")
     try:
-        got = routes(config, labels)
+        routed = routes(config, labels)
     except ToolError as e:
         return bad(str(e))
-    if sorted(got) != sorted(expected):
-        return bad(f"labels {labels} route to {got}, expected {list(expected)}")
+    if sorted(routed) != sorted(receivers):
+        return bad(f"labels {labels} route to {routed}, expected {list(receivers)}")
     return None
