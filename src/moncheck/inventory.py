@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-from moncheck import yamlpos
-from moncheck import jsonpos
+from moncheck import alertmanager as am
+from moncheck import jsonpos, yamlpos
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import LoadError, LocDict, LocList, line_of
 
@@ -114,14 +113,44 @@ class YamlDoc:
 
 
 @dataclass
+class AlertmanagerDoc(YamlDoc):
+    """``alertmanager.yml`` with its model (``config``), or the ``error`` that kept it from loading."""
+
+    config: am.Config | None = None
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> AlertmanagerDoc:
+        try:
+            return cls(path, data, am.parse_config(data, path))
+        except LoadError as e:
+            return cls(path, data, None, e)
+
+
+@dataclass
+class RoutingTestsDoc(YamlDoc):
+    """``routing-tests.yml`` with its cases, or the ``error`` when it is not a routing-tests file."""
+
+    cases: list[am.Case] = field(default_factory=list)
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> RoutingTestsDoc:
+        try:
+            return cls(path, data, am.parse_routing_tests(data, path))
+        except LoadError as e:
+            return cls(path, data, [], e)
+
+
+@dataclass
 class Inventory:
     root: Path
     mode: str  # "repo" | "loose"
     load_findings: list[Finding] = field(default_factory=list)
     rule_files: list[RuleFile] = field(default_factory=list)
     catalog: Catalog | None = None
-    alertmanager: YamlDoc | None = None
-    routing_tests: YamlDoc | None = None
+    alertmanager: AlertmanagerDoc | None = None
+    routing_tests: RoutingTestsDoc | None = None
     prometheus: YamlDoc | None = None
     dashboards: list[Dashboard] = field(default_factory=list)
     rule_tests: list[YamlDoc] = field(default_factory=list)
@@ -331,9 +360,12 @@ def load_repo(repo: Path) -> Inventory:
     cat = mon / "catalog" / "metrics.yml"
     if cat.is_file() and (got := _yaml(inv, cat)):
         inv.catalog = parse_catalog(*got)
+    am_dir = mon / "alertmanager"
+    if (am_dir / "alertmanager.yml").is_file() and (got := _yaml(inv, am_dir / "alertmanager.yml")):
+        inv.alertmanager = AlertmanagerDoc.parse(*got)
+    if (am_dir / "routing-tests.yml").is_file() and (got := _yaml(inv, am_dir / "routing-tests.yml")):
+        inv.routing_tests = RoutingTestsDoc.parse(*got)
     for attr, p in (
-        ("alertmanager", mon / "alertmanager" / "alertmanager.yml"),
-        ("routing_tests", mon / "alertmanager" / "routing-tests.yml"),
         ("prometheus", mon / "prometheus" / "prometheus.yml"),
         ("policy", repo / "policies" / "policy.yml"),
     ):
@@ -378,7 +410,7 @@ def _kind_of(data: Any, path: Path) -> str:
         return "catalog"
     if "slos" in data and "service" in data:
         return "slo"
-    if "tests" in data and isinstance(data.get("tests"), list):
+    if isinstance(data.get("tests"), list) or "inhibit_tests" in data:
         return "routing_tests"
     return "unknown"
 
@@ -410,7 +442,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         elif kind == "rule_test":
             inv.rule_tests.append(YamlDoc(rel, data))
         elif kind == "alertmanager":
-            inv.alertmanager = YamlDoc(rel, data)
+            inv.alertmanager = AlertmanagerDoc.parse(rel, data)
         elif kind == "prometheus":
             inv.prometheus = YamlDoc(rel, data)
         elif kind == "catalog":
@@ -418,7 +450,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         elif kind == "slo":
             inv.slos.append(YamlDoc(rel, data))
         elif kind == "routing_tests":
-            inv.routing_tests = YamlDoc(rel, data)
+            inv.routing_tests = RoutingTestsDoc.parse(rel, data)
         else:
             inv.load_findings.append(
                 error(
@@ -433,6 +465,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
 
 
 __all__ = [
+    "AlertmanagerDoc",
     "Catalog",
     "CatalogLabel",
     "CatalogMetric",
@@ -441,6 +474,7 @@ __all__ = [
     "LocDict",
     "LocList",
     "Panel",
+    "RoutingTestsDoc",
     "Rule",
     "RuleFile",
     "Target",
