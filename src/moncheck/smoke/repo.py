@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from moncheck import alertmanager as am
 from moncheck import yamlpos
 
 RULES_DIR = "monitoring/prometheus/rules"
@@ -51,27 +52,28 @@ def exposed_names(name: str, kind: str) -> list[str]:
 
 
 def routing_shape(config: dict[str, Any]) -> dict[str, Any]:
-    """The part of an Alertmanager config that must match: routing tree and receiver names.
+    """The part of an Alertmanager config that must match: routing tree, receiver names and
+    inhibit rules, on the Alertmanager model (so ``match: {a: b}`` and ``matchers: [a="b"]`` are
+    the same route). Intervals, URLs, keys and secrets are left out: the local stack compresses
+    and rewrites them. Raises ``yamlpos.LoadError`` when the config does not load."""
+    model = am.parse_config(config, AM_CONFIG)
 
-    URLs, keys and secrets are left out: the local stack rewrites them to the sink.
-    """
-
-    def route(r: dict[str, Any]) -> dict[str, Any]:
-        matchers = sorted(str(m) for m in r.get("matchers") or [])
-        matchers += sorted(f"{k}={v}" for k, v in (r.get("match") or {}).items())
-        matchers += sorted(f"{k}=~{v}" for k, v in (r.get("match_re") or {}).items())
+    def route(r: am.Route) -> dict[str, Any]:
         return {
-            "receiver": r.get("receiver"),
-            "matchers": matchers,
-            "continue": bool(r.get("continue", False)),
-            "group_by": sorted(str(x) for x in r.get("group_by") or []),
-            "routes": [route(c) for c in r.get("routes") or []],
+            "receiver": r.receiver,
+            "matchers": sorted(str(m) for m in r.matchers),
+            "continue": r.continue_,
+            "group_by": ["..."] if r.group_by_all else sorted(r.group_by),
+            "routes": [route(c) for c in r.routes],
         }
 
     return {
-        "route": route(config.get("route") or {}),
-        "receivers": sorted(str(r.get("name")) for r in config.get("receivers") or []),
-        "inhibit_rules": len(config.get("inhibit_rules") or []),
+        "route": route(model.route),
+        "receivers": sorted(model.receivers),
+        "inhibit_rules": [
+            {"source": sorted(map(str, i.source)), "target": sorted(map(str, i.target)), "equal": sorted(i.equal)}
+            for i in model.inhibit_rules
+        ],
     }
 
 
