@@ -13,12 +13,15 @@ from typing import Any
 
 from moncheck import alertmanager as am
 from moncheck import jsonpos, yamlpos
+from moncheck.catalog import (
+    TARGET_LABELS,
+    Catalog,
+    CatalogLabel,
+    CatalogMetric,
+    parse_catalog,
+)
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import LoadError, LocDict, LocList, line_of
-
-TARGET_LABELS = frozenset({"job", "instance"})
-HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
-SUMMARY_SUFFIXES = ("_sum", "_count")
 
 
 @dataclass
@@ -48,33 +51,6 @@ class RuleFile:
     path: str
     data: Any
     rules: list[Rule] = field(default_factory=list)
-
-
-@dataclass
-class CatalogLabel:
-    name: str
-    line: int
-    values: list[str] | None
-    bound: int | None
-    pattern: str | None
-
-
-@dataclass
-class CatalogMetric:
-    name: str
-    type: str
-    line: int
-    labels: dict[str, CatalogLabel]
-    raw: Any = None
-
-
-@dataclass
-class Catalog:
-    path: str
-    data: Any
-    metrics: dict[str, CatalogMetric] = field(default_factory=dict)
-    series: dict[str, tuple[CatalogMetric, str]] = field(default_factory=dict)
-    """Exposed series name -> (metric, series kind: counter/gauge/bucket/sum/count/...)."""
 
 
 @dataclass
@@ -246,41 +222,6 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
                 )
             )
     return rf
-
-
-def parse_catalog(rel: str, data: Any) -> Catalog:
-    cat = Catalog(rel, data)
-    metrics = data.get("metrics") if isinstance(data, dict) else None
-    if not isinstance(metrics, list):
-        return cat
-    for m in metrics:
-        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
-            continue
-        labels: dict[str, CatalogLabel] = {}
-        lab = m.get("labels")
-        if isinstance(lab, dict):
-            for k, v in lab.items():
-                v = v if isinstance(v, dict) else {}
-                vals = v.get("values")
-                labels[str(k)] = CatalogLabel(
-                    str(k),
-                    line_of(lab, k),
-                    [str(x) for x in vals] if isinstance(vals, list) else None,
-                    v.get("bound") if isinstance(v.get("bound"), int) else None,
-                    v.get("pattern") if isinstance(v.get("pattern"), str) else None,
-                )
-        cm = CatalogMetric(m["name"], str(m.get("type", "")), line_of(m), labels, m)
-        cat.metrics[cm.name] = cm
-        if cm.type == "histogram":
-            for s in HISTOGRAM_SUFFIXES:
-                cat.series[cm.name + s] = (cm, s[1:])
-        elif cm.type == "summary":
-            cat.series[cm.name] = (cm, "quantile")
-            for s in SUMMARY_SUFFIXES:
-                cat.series[cm.name + s] = (cm, s[1:])
-        else:
-            cat.series[cm.name] = (cm, cm.type)
-    return cat
 
 
 def _walk_panels(node: Any) -> list[Any]:
@@ -465,6 +406,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
 
 
 __all__ = [
+    "TARGET_LABELS",
     "AlertmanagerDoc",
     "Catalog",
     "CatalogLabel",
@@ -481,4 +423,5 @@ __all__ = [
     "YamlDoc",
     "load_paths",
     "load_repo",
+    "parse_catalog",
 ]

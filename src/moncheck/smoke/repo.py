@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import alertmanager as am
-from moncheck import yamlpos
+from moncheck import catalog, yamlpos
 
 RULES_DIR = "monitoring/prometheus/rules"
 AM_CONFIG = "monitoring/alertmanager/alertmanager.yml"
@@ -34,12 +34,7 @@ def rule_groups(repo: Path) -> dict[str, list[str]]:
 
 def service_metrics(repo: Path) -> dict[str, str]:
     """``{name: type}`` of every cataloged metric the service itself exposes."""
-    doc = yamlpos.load(repo / CATALOG, CATALOG)
-    out = {}
-    for m in doc.get("metrics") or []:
-        if m.get("source") == "service":
-            out[str(m["name"])] = str(m.get("type", ""))
-    return out
+    return {m.name: m.type for m in catalog.load(repo / CATALOG, CATALOG).by_source("service")}
 
 
 def exposed_names(name: str, kind: str) -> list[str]:
