@@ -88,6 +88,48 @@ class YamlDoc:
     data: Any
 
 
+@dataclass(frozen=True)
+class AlertTest:
+    """One ``alert_rule_test`` entry: the alert it evaluates and whether it expects it to fire."""
+
+    alertname: str
+    line: int
+    fires: bool
+
+
+@dataclass
+class RuleTestGroup:
+    name: str | None
+    line: int
+    alert_tests: list[AlertTest] = field(default_factory=list)
+
+
+@dataclass
+class RuleTestFile(YamlDoc):
+    """A promtool unit-test file: its ``rule_files`` and test groups (``tests:``)."""
+
+    rule_files: list[str] = field(default_factory=list)
+    groups: list[RuleTestGroup] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> RuleTestFile:
+        doc = cls(path, data)
+        if not isinstance(data, dict):
+            return doc
+        doc.rule_files = [str(f) for f in data.get("rule_files") or [] if isinstance(f, str)]
+        for g in data.get("tests") or [] if isinstance(data.get("tests"), list) else []:
+            if not isinstance(g, dict):
+                continue
+            name = g.get("name")
+            group = RuleTestGroup(str(name) if name is not None else None, line_of(g))
+            arts = g.get("alert_rule_test") or g.get("alert_rule_tests") or []
+            for art in arts if isinstance(arts, list) else []:
+                if isinstance(art, dict) and art.get("alertname"):
+                    group.alert_tests.append(AlertTest(str(art["alertname"]), line_of(art), bool(art.get("exp_alerts"))))
+            doc.groups.append(group)
+        return doc
+
+
 @dataclass
 class AlertmanagerDoc(YamlDoc):
     """``alertmanager.yml`` with its model (``config``), or the ``error`` that kept it from loading."""
@@ -129,7 +171,7 @@ class Inventory:
     routing_tests: RoutingTestsDoc | None = None
     prometheus: YamlDoc | None = None
     dashboards: list[Dashboard] = field(default_factory=list)
-    rule_tests: list[YamlDoc] = field(default_factory=list)
+    rule_tests: list[RuleTestFile] = field(default_factory=list)
     uptime: list[YamlDoc] = field(default_factory=list)
     slos: list[YamlDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
@@ -314,8 +356,10 @@ def load_repo(repo: Path) -> Inventory:
             setattr(inv, attr, YamlDoc(*got))
     for p in _sorted(mon, "grafana/dashboards/**/*.json"):
         _add_dashboard(inv, p)
+    for p in _sorted(repo, "tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml"):
+        if got := _yaml(inv, p):
+            inv.rule_tests.append(RuleTestFile.parse(*got))
     for attr, pats in (
-        ("rule_tests", ("tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml")),
         ("uptime", ("monitoring/uptime/*.yml",)),
         ("slos", ("monitoring/slos/*.yml",)),
         ("drills", ("monitoring/drills/*.yml",)),
@@ -381,7 +425,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         if kind == "rules":
             inv.rule_files.append(parse_rules(rel, data))
         elif kind == "rule_test":
-            inv.rule_tests.append(YamlDoc(rel, data))
+            inv.rule_tests.append(RuleTestFile.parse(rel, data))
         elif kind == "alertmanager":
             inv.alertmanager = AlertmanagerDoc.parse(rel, data)
         elif kind == "prometheus":
@@ -407,6 +451,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
 
 __all__ = [
     "TARGET_LABELS",
+    "AlertTest",
     "AlertmanagerDoc",
     "Catalog",
     "CatalogLabel",
@@ -419,6 +464,8 @@ __all__ = [
     "RoutingTestsDoc",
     "Rule",
     "RuleFile",
+    "RuleTestFile",
+    "RuleTestGroup",
     "Target",
     "YamlDoc",
     "load_paths",
