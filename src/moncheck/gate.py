@@ -11,9 +11,10 @@ from typing import Any
 from collections.abc import Callable
 
 from moncheck import policy as policy_mod
-from moncheck.checks.alertmanager import routing_tests_python
+from moncheck import resources
+from moncheck.checks.alertmanager import routing_tests_model
 from moncheck.checks.base import Context, Skip
-from moncheck.checks.registry import CHECKS, OTHER_IDS
+from moncheck.checks.registry import CHECKS, known_ids
 from moncheck.findings import Finding, error, warning
 from moncheck.inventory import Inventory, load_paths, load_repo
 
@@ -84,10 +85,10 @@ def apply_suppressions(findings: list[Finding], inv: Inventory, pol: policy_mod.
 
 
 def _check_suppression_ids(pol: policy_mod.Policy) -> list[Finding]:
-    known = {c.id for c in CHECKS} | set(OTHER_IDS)
+    known = known_ids()
     out = []
     for s in pol.suppressions:
-        if "*" not in s.check and "/" in s.check and s.check not in known and not s.check.startswith(("promtool/", "amtool/")):
+        if "*" not in s.check and s.check not in known:
             out.append(warning("policy/suppression", s.path, s.line, f"suppression names unknown check {s.check!r}"))
     return out
 
@@ -96,7 +97,9 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
     """Run the static gate on a repository (``paths`` empty) or on loose files."""
     t0 = time.perf_counter()
     inv = load(repo, list(paths or []))
-    pol = policy_mod.from_data(inv.policy.data if inv.policy else None, inv.policy.path if inv.policy else None)
+    # No policy file: the default policy shipped with moncheck (package data).
+    pol = policy_mod.from_data(inv.policy.data if inv.policy else resources.default_policy_data(),
+                               inv.policy.path if inv.policy else None)
     ctx = Context(inv, pol)
     findings: list[Finding] = list(inv.load_findings) + list(pol.findings) + _check_suppression_ids(pol)
     skipped: list[tuple[str, str]] = []
@@ -137,9 +140,9 @@ def _run_tools(ctx: Context, skipped: list[tuple[str, str]], timings: dict[str, 
             out.append(error(cid, "moncheck", 1, f"internal error running {modname}: {type(e).__name__}: {e}"))
         timings[cid] = time.perf_counter() - t
     if amtool_missing and ctx.inv.routing_tests is not None:
-        # Without amtool, routing tests still run on the Python tree walk.
+        # Without amtool, routing tests still run (route and inhibition cases) on the model.
         try:
-            out += routing_tests_python(ctx)
+            out += routing_tests_model(ctx)
         except Skip as s:
-            skipped.append(("alertmanager/routing", str(s)))
+            skipped.append(("amtool/routing-tests", str(s)))
     return out

@@ -11,15 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-from moncheck import yamlpos
-from moncheck import jsonpos
+from moncheck import alertmanager as am
+from moncheck import jsonpos, yamlpos
+from moncheck.catalog import (
+    TARGET_LABELS,
+    Catalog,
+    CatalogLabel,
+    CatalogMetric,
+    parse_catalog,
+)
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import LoadError, LocDict, LocList, line_of
-
-TARGET_LABELS = frozenset({"job", "instance"})
-HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
-SUMMARY_SUFFIXES = ("_sum", "_count")
 
 
 @dataclass
@@ -49,33 +51,6 @@ class RuleFile:
     path: str
     data: Any
     rules: list[Rule] = field(default_factory=list)
-
-
-@dataclass
-class CatalogLabel:
-    name: str
-    line: int
-    values: list[str] | None
-    bound: int | None
-    pattern: str | None
-
-
-@dataclass
-class CatalogMetric:
-    name: str
-    type: str
-    line: int
-    labels: dict[str, CatalogLabel]
-    raw: Any = None
-
-
-@dataclass
-class Catalog:
-    path: str
-    data: Any
-    metrics: dict[str, CatalogMetric] = field(default_factory=dict)
-    series: dict[str, tuple[CatalogMetric, str]] = field(default_factory=dict)
-    """Exposed series name -> (metric, series kind: counter/gauge/bucket/sum/count/...)."""
 
 
 @dataclass
@@ -113,6 +88,78 @@ class YamlDoc:
     data: Any
 
 
+@dataclass(frozen=True)
+class AlertTest:
+    """One ``alert_rule_test`` entry: the alert it evaluates and whether it expects it to fire."""
+
+    alertname: str
+    line: int
+    fires: bool
+
+
+@dataclass
+class RuleTestGroup:
+    name: str | None
+    line: int
+    alert_tests: list[AlertTest] = field(default_factory=list)
+
+
+@dataclass
+class RuleTestFile(YamlDoc):
+    """A promtool unit-test file: its ``rule_files`` and test groups (``tests:``)."""
+
+    rule_files: list[str] = field(default_factory=list)
+    groups: list[RuleTestGroup] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> RuleTestFile:
+        doc = cls(path, data)
+        if not isinstance(data, dict):
+            return doc
+        doc.rule_files = [str(f) for f in data.get("rule_files") or [] if isinstance(f, str)]
+        for g in data.get("tests") or [] if isinstance(data.get("tests"), list) else []:
+            if not isinstance(g, dict):
+                continue
+            name = g.get("name")
+            group = RuleTestGroup(str(name) if name is not None else None, line_of(g))
+            arts = g.get("alert_rule_test") or g.get("alert_rule_tests") or []
+            for art in arts if isinstance(arts, list) else []:
+                if isinstance(art, dict) and art.get("alertname"):
+                    group.alert_tests.append(AlertTest(str(art["alertname"]), line_of(art), bool(art.get("exp_alerts"))))
+            doc.groups.append(group)
+        return doc
+
+
+@dataclass
+class AlertmanagerDoc(YamlDoc):
+    """``alertmanager.yml`` with its model (``config``), or the ``error`` that kept it from loading."""
+
+    config: am.Config | None = None
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> AlertmanagerDoc:
+        try:
+            return cls(path, data, am.parse_config(data, path))
+        except LoadError as e:
+            return cls(path, data, None, e)
+
+
+@dataclass
+class RoutingTestsDoc(YamlDoc):
+    """``routing-tests.yml`` with its cases, or the ``error`` when it is not a routing-tests file."""
+
+    cases: list[am.Case] = field(default_factory=list)
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> RoutingTestsDoc:
+        try:
+            return cls(path, data, am.parse_routing_tests(data, path))
+        except LoadError as e:
+            return cls(path, data, [], e)
+
+
 @dataclass
 class Inventory:
     root: Path
@@ -120,11 +167,11 @@ class Inventory:
     load_findings: list[Finding] = field(default_factory=list)
     rule_files: list[RuleFile] = field(default_factory=list)
     catalog: Catalog | None = None
-    alertmanager: YamlDoc | None = None
-    routing_tests: YamlDoc | None = None
+    alertmanager: AlertmanagerDoc | None = None
+    routing_tests: RoutingTestsDoc | None = None
     prometheus: YamlDoc | None = None
     dashboards: list[Dashboard] = field(default_factory=list)
-    rule_tests: list[YamlDoc] = field(default_factory=list)
+    rule_tests: list[RuleTestFile] = field(default_factory=list)
     uptime: list[YamlDoc] = field(default_factory=list)
     slos: list[YamlDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
@@ -219,41 +266,6 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
     return rf
 
 
-def parse_catalog(rel: str, data: Any) -> Catalog:
-    cat = Catalog(rel, data)
-    metrics = data.get("metrics") if isinstance(data, dict) else None
-    if not isinstance(metrics, list):
-        return cat
-    for m in metrics:
-        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
-            continue
-        labels: dict[str, CatalogLabel] = {}
-        lab = m.get("labels")
-        if isinstance(lab, dict):
-            for k, v in lab.items():
-                v = v if isinstance(v, dict) else {}
-                vals = v.get("values")
-                labels[str(k)] = CatalogLabel(
-                    str(k),
-                    line_of(lab, k),
-                    [str(x) for x in vals] if isinstance(vals, list) else None,
-                    v.get("bound") if isinstance(v.get("bound"), int) else None,
-                    v.get("pattern") if isinstance(v.get("pattern"), str) else None,
-                )
-        cm = CatalogMetric(m["name"], str(m.get("type", "")), line_of(m), labels, m)
-        cat.metrics[cm.name] = cm
-        if cm.type == "histogram":
-            for s in HISTOGRAM_SUFFIXES:
-                cat.series[cm.name + s] = (cm, s[1:])
-        elif cm.type == "summary":
-            cat.series[cm.name] = (cm, "quantile")
-            for s in SUMMARY_SUFFIXES:
-                cat.series[cm.name + s] = (cm, s[1:])
-        else:
-            cat.series[cm.name] = (cm, cm.type)
-    return cat
-
-
 def _walk_panels(node: Any) -> list[Any]:
     out: list[Any] = []
     for key in ("panels", "rows"):
@@ -331,9 +343,12 @@ def load_repo(repo: Path) -> Inventory:
     cat = mon / "catalog" / "metrics.yml"
     if cat.is_file() and (got := _yaml(inv, cat)):
         inv.catalog = parse_catalog(*got)
+    am_dir = mon / "alertmanager"
+    if (am_dir / "alertmanager.yml").is_file() and (got := _yaml(inv, am_dir / "alertmanager.yml")):
+        inv.alertmanager = AlertmanagerDoc.parse(*got)
+    if (am_dir / "routing-tests.yml").is_file() and (got := _yaml(inv, am_dir / "routing-tests.yml")):
+        inv.routing_tests = RoutingTestsDoc.parse(*got)
     for attr, p in (
-        ("alertmanager", mon / "alertmanager" / "alertmanager.yml"),
-        ("routing_tests", mon / "alertmanager" / "routing-tests.yml"),
         ("prometheus", mon / "prometheus" / "prometheus.yml"),
         ("policy", repo / "policies" / "policy.yml"),
     ):
@@ -341,8 +356,10 @@ def load_repo(repo: Path) -> Inventory:
             setattr(inv, attr, YamlDoc(*got))
     for p in _sorted(mon, "grafana/dashboards/**/*.json"):
         _add_dashboard(inv, p)
+    for p in _sorted(repo, "tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml"):
+        if got := _yaml(inv, p):
+            inv.rule_tests.append(RuleTestFile.parse(*got))
     for attr, pats in (
-        ("rule_tests", ("tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml")),
         ("uptime", ("monitoring/uptime/*.yml",)),
         ("slos", ("monitoring/slos/*.yml",)),
         ("drills", ("monitoring/drills/*.yml",)),
@@ -378,7 +395,7 @@ def _kind_of(data: Any, path: Path) -> str:
         return "catalog"
     if "slos" in data and "service" in data:
         return "slo"
-    if "tests" in data and isinstance(data.get("tests"), list):
+    if isinstance(data.get("tests"), list) or "inhibit_tests" in data:
         return "routing_tests"
     return "unknown"
 
@@ -408,9 +425,9 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         if kind == "rules":
             inv.rule_files.append(parse_rules(rel, data))
         elif kind == "rule_test":
-            inv.rule_tests.append(YamlDoc(rel, data))
+            inv.rule_tests.append(RuleTestFile.parse(rel, data))
         elif kind == "alertmanager":
-            inv.alertmanager = YamlDoc(rel, data)
+            inv.alertmanager = AlertmanagerDoc.parse(rel, data)
         elif kind == "prometheus":
             inv.prometheus = YamlDoc(rel, data)
         elif kind == "catalog":
@@ -418,7 +435,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         elif kind == "slo":
             inv.slos.append(YamlDoc(rel, data))
         elif kind == "routing_tests":
-            inv.routing_tests = YamlDoc(rel, data)
+            inv.routing_tests = RoutingTestsDoc.parse(rel, data)
         else:
             inv.load_findings.append(
                 error(
@@ -433,6 +450,9 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
 
 
 __all__ = [
+    "TARGET_LABELS",
+    "AlertTest",
+    "AlertmanagerDoc",
     "Catalog",
     "CatalogLabel",
     "CatalogMetric",
@@ -441,10 +461,14 @@ __all__ = [
     "LocDict",
     "LocList",
     "Panel",
+    "RoutingTestsDoc",
     "Rule",
     "RuleFile",
+    "RuleTestFile",
+    "RuleTestGroup",
     "Target",
     "YamlDoc",
     "load_paths",
     "load_repo",
+    "parse_catalog",
 ]

@@ -40,6 +40,15 @@ CHECKS: list[Check] = [
     Check("drills/coverage", slo.drills_coverage),
 ]
 
-# Ids emitted outside CHECKS: load errors, policy problems, tool wrappers.
-OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "policy/suppression", "alertmanager/routing", "alertmanager/inhibition",
+# Ids of the tool wrappers (moncheck.tools), run by the gate after CHECKS.
+TOOL_IDS = ["promtool/check-rules", "promtool/check-config", "promtool/test-rules", "amtool/check-config",
+            "amtool/routing-tests"]
+
+# Ids emitted outside CHECKS and the tools: load errors, policy problems, SLO detail ids.
+OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "policy/suppression",
              "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested"]
+
+
+def known_ids() -> frozenset[str]:
+    """Every public check id: what findings say, docs/checks/ documents and suppressions accept."""
+    return frozenset([c.id for c in CHECKS] + TOOL_IDS + OTHER_IDS)

@@ -247,9 +247,13 @@ def alerts_for(ctx: Context) -> list[Finding]:
     out = []
     for r in ctx.inv.alerts:
         secs = parse_duration(r.for_) if r.for_ is not None else 0.0
-        if secs is None:
-            continue  # malformed duration: schema/rules reports it
         need = ctx.pol.min_for.get(r.labels.get("severity", ""))
+        if secs is None:
+            # Prometheus refuses the file; an unknown `for` must not pass a severity's minimum.
+            out.append(error("alerts/for", r.file, r.line_of("for"),
+                             f"alert {r.name!r}: for {r.for_!r} is not a Prometheus duration",
+                             "use e.g. 5m or 1h30m: units y w d h m s ms, largest first, each once; or 0"))
+            continue
         if need is not None and secs < need:
             out.append(error("alerts/for", r.file, r.line_of("for") if "for" in r.key_lines else r.line,
                              f"alert {r.name!r}: for {r.for_ or '0s'} is shorter than the {need:g}s required for severity {r.labels.get('severity')!r}",

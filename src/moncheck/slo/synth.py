@@ -219,7 +219,7 @@ def _latency(e_sel: list[Selector], t_sel: list[Selector], bucket_sels: list[Sel
     if catalog is not None:
         cm, _ = catalog.resolve(base + "_bucket")
         if cm is not None:
-            bounds = list(cm.buckets)
+            bounds = list(cm.buckets or ())
     if threshold not in bounds:
         bounds = sorted([*bounds, threshold])
     above = [b for b in bounds if b > threshold]
