@@ -97,6 +97,6 @@ def test_installed_moncheck_checks_a_foreign_repository(installed: Path, tmp_pat
         f"{f}:11: error: schema/rules: groups/0/rules/1: 'expr' is a required property",
         f"{f}:11: error: schema/rules: groups/0/rules/1: Additional properties are not allowed ('expresion' was unexpected)",
     ], out.stdout
-    assert (f"{f}:6: error: alerts/for: alert 'NodeDown': for '30m1h' is not a Prometheus duration (hint: use e.g. "
-            "5m or 1h30m: units y w d h m s ms, largest first, each once; or 0)") in lines, out.stdout
+    # Without a policy file the organisation checks (alerts/for among them) stay off: correctness first.
+    assert not [x for x in lines if ": alerts/for: " in x], out.stdout
     assert "internal error" not in out.stdout + out.stderr and "Traceback" not in out.stderr
