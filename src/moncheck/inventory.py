@@ -7,13 +7,12 @@ loading never raises for bad input.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-from moncheck import yamlpos
-from moncheck import jsonpos
+from moncheck import jsonpos, yamlpos
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import LoadError, LocDict, LocList, line_of
 
@@ -273,7 +272,8 @@ def parse_dashboard(rel: str, data: Any) -> Dashboard:
     panels = []
     for p in _walk_panels(d):
         targets = []
-        for t in p.get("targets") or []:
+        raw_targets = p.get("targets")
+        for t in raw_targets if isinstance(raw_targets, list) else []:
             if isinstance(t, dict) and isinstance(t.get("expr"), str):
                 targets.append(Target(t["expr"], line_of(t, "expr"), str(t.get("refId", ""))))
         panels.append(
@@ -319,17 +319,32 @@ def _sorted(root: Path, *patterns: str) -> list[Path]:
     return sorted(found)
 
 
+def _artifacts(root: Path, *patterns: str) -> list[Path]:
+    """Every entry an artifact pattern names, regular file or not: a FIFO, a device, a
+    directory, a dangling symlink or a symlink loop named ``*.yml`` is loaded, so that the
+    loader reports it (without opening it) instead of the gate silently passing over it."""
+    found: set[Path] = set()
+    for p in patterns:
+        found.update(root.glob(p))
+    return sorted(found)
+
+
 SECRET_SCAN_EXT = {".yml", ".yaml", ".json", ".md", ".tmpl", ".txt", ".conf", ".env", ".ini", ".toml"}
+
+
+def _present(p: Path) -> bool:
+    """Something is at ``p`` (even a dangling symlink): the loader, not a test, judges it."""
+    return os.path.lexists(p)
 
 
 def load_repo(repo: Path) -> Inventory:
     """Load a repository laid out as in docs/contracts.md."""
     inv = Inventory(root=repo, mode="repo")
     mon = repo / "monitoring"
-    for p in _sorted(mon, "prometheus/rules/**/*.yml", "prometheus/rules/**/*.yaml"):
+    for p in _artifacts(mon, "prometheus/rules/**/*.yml", "prometheus/rules/**/*.yaml"):
         _add_rules(inv, p)
     cat = mon / "catalog" / "metrics.yml"
-    if cat.is_file() and (got := _yaml(inv, cat)):
+    if _present(cat) and (got := _yaml(inv, cat)):
         inv.catalog = parse_catalog(*got)
     for attr, p in (
         ("alertmanager", mon / "alertmanager" / "alertmanager.yml"),
@@ -337,9 +352,9 @@ def load_repo(repo: Path) -> Inventory:
         ("prometheus", mon / "prometheus" / "prometheus.yml"),
         ("policy", repo / "policies" / "policy.yml"),
     ):
-        if p.is_file() and (got := _yaml(inv, p)):
+        if _present(p) and (got := _yaml(inv, p)):
             setattr(inv, attr, YamlDoc(*got))
-    for p in _sorted(mon, "grafana/dashboards/**/*.json"):
+    for p in _artifacts(mon, "grafana/dashboards/**/*.json"):
         _add_dashboard(inv, p)
     for attr, pats in (
         ("rule_tests", ("tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml")),
@@ -347,7 +362,7 @@ def load_repo(repo: Path) -> Inventory:
         ("slos", ("monitoring/slos/*.yml",)),
         ("drills", ("monitoring/drills/*.yml",)),
     ):
-        for p in _sorted(repo, *pats):
+        for p in _artifacts(repo, *pats):
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
     inv.runbooks = {_rel(p, repo) for p in _sorted(mon, "runbooks/**/*.md")}
@@ -390,8 +405,8 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
     for p in paths:
         p = p if p.is_absolute() else cwd / p
         if p.is_dir():
-            files.extend(_sorted(p, "**/*.yml", "**/*.yaml", "**/*.json"))
-        elif p.exists():
+            files.extend(_artifacts(p, "**/*.yml", "**/*.yaml", "**/*.json"))
+        elif _present(p):
             files.append(p)
         else:
             inv.load_findings.append(error("schema/yaml", _rel(p, cwd), 1, "file not found"))

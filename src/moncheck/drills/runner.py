@@ -19,6 +19,7 @@ import promql_parser as pp
 import requests
 import yaml
 
+from moncheck import promql
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
 from moncheck.drills.promql_print import format_duration
@@ -126,7 +127,7 @@ def receiver_group_waits(route: dict, labels: dict[str, str], default_ms: int = 
 def _max_range(expr: str, recorded: dict[str, int]) -> int:
     best = [0]
     try:
-        tree = pp.parse(expr)
+        tree = promql.parse(expr)
     except (ValueError, TypeError):
         return 0
 
