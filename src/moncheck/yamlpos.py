@@ -291,6 +291,16 @@ def load_all(path: Path, display: str | None = None) -> list[Any]:
     return loads_all(read_source(path, shown), shown)
 
 
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else ``[]``: checks read shapes the schema may not have."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[Any, Any]:
+    """``value`` when it is a mapping, else ``{}``."""
+    return value if isinstance(value, dict) else {}
+
+
 def line_of(node: Any, key: str | None = None, default: int = 1) -> int:
     """Best-known line of ``node`` (or of ``key`` inside it)."""
     if isinstance(node, LocDict):

@@ -8,6 +8,7 @@ from typing import Any
 
 from moncheck.checks.base import Context, Skip, validate
 from moncheck.findings import Finding, error
+from moncheck.yamlpos import as_dict, as_list
 
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
 
@@ -32,13 +33,13 @@ def _full(pattern: str, value: str) -> bool:
 
 def route_matches(route: dict, labels: dict[str, str], prefix: str = "") -> bool:
     """Does ``labels`` satisfy ``<prefix>match``, ``<prefix>match_re`` and ``<prefix>matchers``?"""
-    for k, v in (route.get(prefix + "match") or {}).items():
+    for k, v in as_dict(route.get(prefix + "match")).items():
         if labels.get(str(k), "") != str(v):
             return False
-    for k, v in (route.get(prefix + "match_re") or {}).items():
+    for k, v in as_dict(route.get(prefix + "match_re")).items():
         if not _full(str(v), labels.get(str(k), "")):
             return False
-    for text in route.get(prefix + "matchers") or []:
+    for text in as_list(route.get(prefix + "matchers")):
         parsed = parse_matcher(str(text))
         if parsed is None:
             return False
@@ -64,7 +65,7 @@ def route_ex(tree: dict, labels: dict[str, str]) -> tuple[list[str], bool]:
         nonlocal below_root
         recv = node.get("receiver") or inherited
         matched_child = False
-        for child in node.get("routes") or []:
+        for child in as_list(node.get("routes")):
             if not isinstance(child, dict) or not route_matches(child, labels):
                 continue
             walk(child, recv, depth + 1)
@@ -88,7 +89,7 @@ def inhibited(rules: list, source: dict[str, str], target: dict[str, str]) -> bo
             continue
         if not (route_matches(r, source, "source_") and route_matches(r, target, "target_")):
             continue
-        if all(source.get(str(k), "") == target.get(str(k), "") for k in r.get("equal") or []):
+        if all(source.get(str(k), "") == target.get(str(k), "") for k in as_list(r.get("equal"))):
             return True
     return False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from moncheck.checks.base import Context, Skip
 from moncheck.findings import Finding, error
+from moncheck.yamlpos import as_dict, as_list
 
 
 def tested_alerts(ctx: Context) -> set[str]:
@@ -11,8 +12,9 @@ def tested_alerts(ctx: Context) -> set[str]:
     names: set[str] = set()
     for doc in ctx.inv.rule_tests:
         tests = doc.data.get("tests") if isinstance(doc.data, dict) else None
-        for t in tests or []:
-            for art in (t.get("alert_rule_test") or t.get("alert_rule_tests") or []) if isinstance(t, dict) else []:
+        for t in as_list(tests):
+            t = as_dict(t)
+            for art in as_list(t.get("alert_rule_test") or t.get("alert_rule_tests")):
                 if isinstance(art, dict) and art.get("exp_alerts") and art.get("alertname"):
                     names.add(str(art["alertname"]))
     return names

@@ -57,7 +57,7 @@ def load(repo: Path) -> Catalog:
         if not isinstance(row, dict) or not isinstance(row.get("name"), str):
             continue
         labels = row.get("labels") or {}
-        buckets = [float(b) for b in row.get("buckets") or []
+        buckets = [float(b) for b in yamlpos.as_list(row.get("buckets"))
                    if isinstance(b, (int, float)) and not isinstance(b, bool)]
         metrics[row["name"]] = Metric(row["name"], str(row.get("type", "")),
                                       set(labels) if isinstance(labels, dict) else set(), buckets)
