@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from moncheck import failclosed
 from moncheck import policy as policy_mod
 from moncheck.checks.alertmanager import routing_tests_python
 from moncheck.checks.base import Context, Skip
@@ -90,8 +91,10 @@ def _check_suppression_ids(pol: policy_mod.Policy) -> list[Finding]:
     return out
 
 
-def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool = True) -> GateResult:
-    """Run the static gate on a repository (``paths`` empty) or on loose files."""
+def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool = True,
+             strict: bool = False) -> GateResult:
+    """Run the static gate on a repository (``paths`` empty) or on loose files. ``strict``:
+    a skipped check that reads a configured artifact is an error (see ``moncheck.failclosed``)."""
     t0 = time.perf_counter()
     inv = load(repo, list(paths or []))
     pol = policy_mod.from_data(inv.policy.data if inv.policy else None, inv.policy.path if inv.policy else None)
@@ -110,6 +113,12 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
         timings[check.id] = time.perf_counter() - t
     if tools:
         findings += _run_tools(ctx, skipped, timings)
+    artifacts = failclosed.configured(inv)
+    gone = failclosed.missing(inv, artifacts)
+    dup = set(failclosed.superseded(findings, gone))
+    findings = [f for f in findings if f not in dup] + gone
+    if strict:
+        findings += failclosed.strict_skips(skipped, artifacts, inv.root)
     findings = sorted(set(findings))
     kept, dropped = apply_suppressions(findings, inv, pol)
     timings["total"] = time.perf_counter() - t0

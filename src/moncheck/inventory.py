@@ -127,6 +127,8 @@ class Inventory:
     uptime: list[YamlDoc] = field(default_factory=list)
     slos: list[YamlDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
+    provisioning: list[YamlDoc] = field(default_factory=list)
+    expectations: list[YamlDoc] = field(default_factory=list)
     runbooks: set[str] = field(default_factory=set)
     workflows: list[str] = field(default_factory=list)
     secret_scan: list[str] = field(default_factory=list)
@@ -361,6 +363,8 @@ def load_repo(repo: Path) -> Inventory:
         ("uptime", ("monitoring/uptime/*.yml",)),
         ("slos", ("monitoring/slos/*.yml",)),
         ("drills", ("monitoring/drills/*.yml",)),
+        ("provisioning", ("monitoring/grafana/provisioning/**/*.yml", "monitoring/grafana/provisioning/**/*.yaml")),
+        ("expectations", ("monitoring/expectations/*.yml",)),
     ):
         for p in _artifacts(repo, *pats):
             if got := _yaml(inv, p):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from moncheck.checks import alertmanager, catalog, coverage, dashboards, misc, rules, secrets, slo, workflows
+from moncheck.checks import (
+    alertmanager,
+    catalog,
+    coverage,
+    dashboards,
+    misc,
+    rules,
+    secrets,
+    slo,
+    workflows,
+)
 from moncheck.checks.base import Check
 
 CHECKS: list[Check] = [
@@ -14,6 +24,8 @@ CHECKS: list[Check] = [
     Check("schema/policy", misc.schema_policy),
     Check("schema/slo", misc.schema_slo),
     Check("schema/drill", misc.schema_drill),
+    Check("schema/provisioning", misc.schema_provisioning),
+    Check("schema/expectations", misc.schema_expectations),
     Check("promql/parse", rules.promql_parse),
     Check("promql/unknown-metric", rules.promql_unknown_metric),
     Check("promql/rate-on-non-counter", rules.promql_rate_on_non_counter),
@@ -38,8 +50,9 @@ CHECKS: list[Check] = [
     Check("slo/spec", slo.slo_spec),
     Check("slo/stale", slo.slo_stale),
     Check("drills/coverage", slo.drills_coverage),
+    Check("drills/receivers", slo.drills_receivers),
 ]
 
 # Ids emitted outside CHECKS: load errors, policy problems, tool wrappers.
 OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "policy/suppression", "alertmanager/routing", "alertmanager/inhibition",
-             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested"]
+             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "repo/missing"]

@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="output format (default: github under GitHub Actions, else text)")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="write the findings to FILE instead of stdout")
+    p.add_argument("--strict", action="store_true",
+                   help="a skipped check the repository is configured for is an error "
+                   "(the default when the CI environment variable is set)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also list each skipped check with the reason, on stderr")
     p.set_defaults(func=run)
@@ -90,9 +93,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"moncheck: error: {e}", file=sys.stderr)
         return 2
     from moncheck.atomic import write_text
+    from moncheck.failclosed import strict_requested
     from moncheck.gate import run_gate
 
-    result = run_gate(repo, paths)
+    result = run_gate(repo, paths, strict=strict_requested(args.strict))
     findings = sorted(result.findings)
     rendered = RENDERERS[args.format or default_format()](findings)
     if args.output is not None:
