@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import alertmanager as am
-from moncheck import jsonpos, yamlpos
+from moncheck import config as config_mod
+from moncheck import jsonpos, templated, yamlpos
 from moncheck.catalog import (
     TARGET_LABELS,
     Catalog,
@@ -20,6 +21,7 @@ from moncheck.catalog import (
     CatalogMetric,
     parse_catalog,
 )
+from moncheck.config import RepoConfig
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import LoadError, LocDict, LocList, line_of
 
@@ -51,6 +53,7 @@ class RuleFile:
     path: str
     data: Any
     rules: list[Rule] = field(default_factory=list)
+    crd: bool = False  # the spec of a PrometheusRule custom resource (promtool cannot read the file)
 
 
 @dataclass
@@ -179,6 +182,7 @@ class Inventory:
     workflows: list[str] = field(default_factory=list)
     secret_scan: list[str] = field(default_factory=list)
     policy: YamlDoc | None = None
+    config: RepoConfig | None = None  # the repository's layout (None: loose files)
 
     @property
     def rules(self) -> list[Rule]:
@@ -209,12 +213,38 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _yaml(inv: Inventory, path: Path) -> tuple[str, Any] | None:
+    docs = _yaml_docs(inv, path, multi=False)
+    return (docs[0], docs[1][0]) if docs else None
+
+
+def load_yaml_doc(inv: Inventory, path: Path) -> YamlDoc | None:
+    """One YAML artifact kept whole; None (with a load finding) if it does not load."""
+    got = _yaml(inv, path)
+    return YamlDoc(*got) if got else None
+
+
+def _yaml_docs(inv: Inventory, path: Path, multi: bool) -> tuple[str, list[Any]] | None:
+    """The documents of a YAML file (one unless ``multi``); None after recording why not:
+    ``schema/yaml`` for broken YAML, ``schema/templated`` for a Helm/Jinja template."""
     rel = _rel(path, inv.root)
     try:
-        return rel, yamlpos.load(path, rel)
+        text = yamlpos.read_source(path, rel)
     except LoadError as e:
         inv.load_findings.append(error("schema/yaml", e.path, e.line, e.message))
         return None
+    try:
+        docs = yamlpos.loads_all(text, rel) if multi else [yamlpos.loads(text, rel)]
+        failed: LoadError | None = None
+    except LoadError as e:
+        docs, failed = [], e
+    tl = templated.marker_line(text, loads=failed is None)
+    if tl is not None:
+        inv.load_findings.append(error("schema/templated", rel, tl, templated.MESSAGE))
+        return None
+    if failed is not None:
+        inv.load_findings.append(error("schema/yaml", failed.path, failed.line, failed.message))
+        return None
+    return rel, docs
 
 
 def _str_map(node: Any) -> tuple[dict[str, str], dict[str, int]]:
@@ -235,6 +265,8 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
         if not isinstance(g, dict) or not isinstance(g.get("rules"), list):
             continue
         gname = str(g.get("name", ""))
+        # Prometheus 3 group labels apply to every rule of the group; a rule's own label wins.
+        glabels, glines = _str_map(g.get("labels"))
         for i, r in enumerate(g["rules"]):
             if not isinstance(r, dict):
                 continue
@@ -242,6 +274,7 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
             if not kind:
                 continue
             labels, label_lines = _str_map(r.get("labels"))
+            labels, label_lines = {**glabels, **labels}, {**glines, **label_lines}
             ann, ann_lines = _str_map(r.get("annotations"))
             expr = r.get("expr")
             rf.rules.append(
@@ -308,10 +341,33 @@ def parse_dashboard(rel: str, data: Any) -> Dashboard:
 # ------------------------------------------------------------------------------- loaders
 
 
+def is_rule_crd(data: Any) -> bool:
+    """A PrometheusRule custom resource (prometheus-operator, ``monitoring.coreos.com/v1``)."""
+    return (
+        isinstance(data, dict)
+        and data.get("kind") == "PrometheusRule"
+        and str(data.get("apiVersion", "")).startswith("monitoring.coreos.com/")
+    )
+
+
+def _rule_docs(rel: str, docs: list[Any]) -> list[RuleFile]:
+    """Rule files of a file's documents: plain rule files, or the ``spec`` of each PrometheusRule
+    CRD (lines stay those of the file, so findings point into the CRD)."""
+    out = []
+    for d in docs:
+        if is_rule_crd(d):
+            rf = parse_rules(rel, d.get("spec") if isinstance(d.get("spec"), dict) else {})
+            rf.crd = True
+            out.append(rf)
+        elif d is not None:
+            out.append(parse_rules(rel, d))
+    return out
+
+
 def _add_rules(inv: Inventory, path: Path) -> None:
-    got = _yaml(inv, path)
+    got = _yaml_docs(inv, path, multi=True)
     if got:
-        inv.rule_files.append(parse_rules(*got))
+        inv.rule_files += _rule_docs(*got)
 
 
 def _add_dashboard(inv: Inventory, path: Path) -> None:
@@ -334,46 +390,42 @@ def _sorted(root: Path, *patterns: str) -> list[Path]:
 SECRET_SCAN_EXT = {".yml", ".yaml", ".json", ".md", ".tmpl", ".txt", ".conf", ".env", ".ini", ".toml"}
 
 
-def load_repo(repo: Path) -> Inventory:
-    """Load a repository laid out as in docs/contracts.md."""
-    inv = Inventory(root=repo, mode="repo")
-    mon = repo / "monitoring"
-    for p in _sorted(mon, "prometheus/rules/**/*.yml", "prometheus/rules/**/*.yaml"):
+def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
+    """Load a repository: the artifacts its ``moncheck.yml`` names (``config``; by default
+    read from ``repo``, whose absence means the layout of docs/contracts.md)."""
+    cfg = config if config is not None else config_mod.load(repo)
+    inv = Inventory(root=repo, mode="repo", config=cfg)
+    for p in cfg.files("rules"):
         _add_rules(inv, p)
-    cat = mon / "catalog" / "metrics.yml"
-    if cat.is_file() and (got := _yaml(inv, cat)):
-        inv.catalog = parse_catalog(*got)
-    am_dir = mon / "alertmanager"
-    if (am_dir / "alertmanager.yml").is_file() and (got := _yaml(inv, am_dir / "alertmanager.yml")):
-        inv.alertmanager = AlertmanagerDoc.parse(*got)
-    if (am_dir / "routing-tests.yml").is_file() and (got := _yaml(inv, am_dir / "routing-tests.yml")):
-        inv.routing_tests = RoutingTestsDoc.parse(*got)
-    for attr, p in (
-        ("prometheus", mon / "prometheus" / "prometheus.yml"),
-        ("policy", repo / "policies" / "policy.yml"),
-    ):
-        if p.is_file() and (got := _yaml(inv, p)):
-            setattr(inv, attr, YamlDoc(*got))
-    for p in _sorted(mon, "grafana/dashboards/**/*.json"):
+    for p in cfg.files("catalog"):
+        if got := _yaml(inv, p):
+            inv.catalog = parse_catalog(*got)
+    for p in cfg.files("alertmanager"):
+        if got := _yaml(inv, p):
+            inv.alertmanager = AlertmanagerDoc.parse(*got)
+    for p in cfg.files("routing_tests"):
+        if got := _yaml(inv, p):
+            inv.routing_tests = RoutingTestsDoc.parse(*got)
+    for attr in ("prometheus", "policy"):
+        for p in cfg.files(attr):
+            if got := _yaml(inv, p):
+                setattr(inv, attr, YamlDoc(*got))
+    for p in cfg.files("dashboards"):
         _add_dashboard(inv, p)
-    for p in _sorted(repo, "tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml"):
+    for p in cfg.files("rule_tests"):
         if got := _yaml(inv, p):
             inv.rule_tests.append(RuleTestFile.parse(*got))
-    for attr, pats in (
-        ("uptime", ("monitoring/uptime/*.yml",)),
-        ("slos", ("monitoring/slos/*.yml",)),
-        ("drills", ("monitoring/drills/*.yml",)),
-    ):
-        for p in _sorted(repo, *pats):
+    for attr in ("uptime", "slos", "drills"):
+        for p in cfg.files(attr):
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
-    inv.runbooks = {_rel(p, repo) for p in _sorted(mon, "runbooks/**/*.md")}
+    inv.runbooks = {_rel(p, repo) for p in cfg.files("runbooks")}
     inv.workflows = [_rel(p, repo) for p in _sorted(repo, ".github/workflows/*.yml", ".github/workflows/*.yaml")]
-    inv.secret_scan = [
-        _rel(p, repo)
-        for p in _sorted(mon, "**/*")
-        if p.suffix in SECRET_SCAN_EXT and not any(part.startswith(".") for part in p.relative_to(mon).parts)
-    ]
+    if cfg.secret_scan:
+        scan = [p for p in cfg.files("secret_scan") if p.suffix in SECRET_SCAN_EXT]
+    else:  # a config without secret_scan: every configured artifact
+        scan = [p for key in (*config_mod.GLOB_KEYS, *config_mod.PATH_KEYS) if key != "secret_scan" for p in cfg.files(key)]
+    inv.secret_scan = sorted({_rel(p, repo) for p in scan if not any(part.startswith(".") for part in p.relative_to(repo).parts)})
     return inv
 
 
@@ -400,9 +452,10 @@ def _kind_of(data: Any, path: Path) -> str:
     return "unknown"
 
 
-def load_paths(paths: list[Path], cwd: Path) -> Inventory:
-    """Load loose files (or folders of them); each file's kind is detected by content."""
-    inv = Inventory(root=cwd, mode="loose")
+def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> Inventory:
+    """Load loose files (or folders of them); each file's kind is detected by content.
+    ``into``: add them to that (repository) inventory instead of a new one."""
+    inv = into if into is not None else Inventory(root=cwd, mode="loose")
     files: list[Path] = []
     for p in paths:
         p = p if p.is_absolute() else cwd / p
@@ -417,10 +470,18 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         if p.suffix == ".json":
             _add_dashboard(inv, p)
             continue
-        got = _yaml(inv, p)
-        if not got:
+        docs = _yaml_docs(inv, p, multi=True)
+        if not docs:
             continue
-        rel, data = got
+        rel, all_docs = docs
+        if len(all_docs) != 1 or is_rule_crd(all_docs[0]):
+            if all(is_rule_crd(d) or (isinstance(d, dict) and "groups" in d) or d is None for d in all_docs):
+                inv.rule_files += _rule_docs(rel, all_docs)
+            else:
+                inv.load_findings.append(error("schema/unknown-file", rel, 1,
+                                               "several YAML documents, not all PrometheusRule resources or rule files"))
+            continue
+        data = all_docs[0]
         kind = _kind_of(data, p)
         if kind == "rules":
             inv.rule_files.append(parse_rules(rel, data))

@@ -107,7 +107,7 @@ def _render(fmt: str, workdir: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def test_formats_render_the_same_findings(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "rules.yml", BROKEN)
     text = {(m["path"], int(m["line"]), m["check"]) for m in map(TEXT_LINE.match, _render("text", workdir, capsys).splitlines()) if m}
-    as_json = {(r["path"], r["line"], r["check"]) for r in json.loads(_render("json", workdir, capsys))}
+    as_json = {(r["path"], r["line"], r["check"]) for r in json.loads(_render("json", workdir, capsys))["findings"]}
     gh_rx = re.compile(r"^::(error|warning|notice) file=(?P<f>[^,]+),line=(?P<l>\d+),title=(?P<t>[^:]+)::.+$")
     gh = {(m["f"], int(m["l"]), m["t"].replace("%2F", "/")) for m in map(gh_rx.match, _render("github", workdir, capsys).splitlines()) if m}
     assert text and text == as_json == gh
@@ -125,7 +125,7 @@ def test_output_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "rules.yml", BROKEN)
     assert cli.main(["check", "rules.yml", "--format", "json", "--output", "out/findings.json"]) == 1
     assert capsys.readouterr().out == ""
-    assert len(json.loads((workdir / "out/findings.json").read_text())) >= 2
+    assert len(json.loads((workdir / "out/findings.json").read_text())["findings"]) >= 2
 
 
 @pytest.mark.parametrize(

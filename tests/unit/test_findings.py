@@ -21,12 +21,17 @@ def test_text_form(sample):
     assert lines[1] == "rules.yml:3: warning: alerts/for: for: 10s is short, x (hint: use 1m)"
 
 
-def test_json_form_round_trips(sample):
-    rows = json.loads(F.render_json(sample))
-    assert [(r["path"], r["line"], r["severity"], r["check"]) for r in rows] == [
-        ("monitoring/prometheus/rules/service.yml", 12, "error", "alerts/runbook"),
-        ("rules.yml", 3, "warning", "alerts/for"),
+def test_json_envelope(sample):
+    doc = json.loads(F.render_json(F.Report(sample, [("promtool/check-rules", "promtool not found")], suppressed=2, baselined=1)))
+    assert doc["format_version"] == 1
+    assert doc["counts"] == {"error": 1, "warning": 1, "info": 0, "suppressed": 2, "baselined": 1}
+    assert doc["skipped"] == [{"check": "promtool/check-rules", "reason": "promtool not found"}]
+    rows = doc["findings"]
+    assert [(r["path"], r["line"], r["severity"], r["check"], r["message"], r["hint"]) for r in rows] == [
+        ("monitoring/prometheus/rules/service.yml", 12, "error", "alerts/runbook", "no runbook", ""),
+        ("rules.yml", 3, "warning", "alerts/for", "for: 10s is short, x", "use 1m"),
     ]
+    assert rows[0]["docs_url"] == "https://github.com/gocarbontracker/monitoring/blob/main/docs/checks/alerts/runbook.md"
 
 
 def test_github_form_escapes_properties(sample):

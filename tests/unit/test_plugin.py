@@ -128,6 +128,8 @@ def test_policy_item_fails_with_findings(pytester: pytest.Pytester) -> None:
               - alert: NoLabels
                 expr: up == 0
         """))
+    (pytester.path / "policies").mkdir()
+    (pytester.path / "policies/policy.yml").write_text("enable: [alerts/required-labels]\n")
     result = pytester.runpytest("-m", "policy", "--moncheck-repo", str(pytester.path))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
