@@ -122,7 +122,14 @@ def _validate(root: Path, source: str, data: dict[str, Any]) -> None:
     if errors:
         e = errors[0]
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"
-        raise ConfigError(source, locate(data, list(e.absolute_path)), f"{where}: {e.message}")
+        line = locate(data, list(e.absolute_path))
+        if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+            unknown = [k for k in e.instance if k not in e.schema.get("properties", {})]
+            key_lines = getattr(e.instance, "key_lines", {})
+            line = key_lines.get(unknown[0], line) if unknown else line
+            known = ", ".join(e.schema.get("properties", {}))
+            raise ConfigError(source, line, f"unknown key {unknown[0]!r} (known: {known})" if unknown else e.message)
+        raise ConfigError(source, line, f"{where}: {e.message}")
 
 
 def load(root: Path) -> RepoConfig:

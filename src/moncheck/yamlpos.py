@@ -95,11 +95,11 @@ def loads(text: str, path: str = "<string>") -> Any:
 def loads_all(text: str, path: str = "<string>") -> list[Any]:
     """Every document of a YAML stream (``---`` separated), with lines as in ``loads``."""
     try:
-        return list(yaml.load_all(text, Loader=_FastLoader))  # noqa: S506 - SafeLoader subclass
+        return list(yaml.load_all(text, Loader=_FastLoader))  # SafeLoader subclass
     except yaml.YAMLError:
         pass
     try:
-        return list(yaml.load_all(text, Loader=_Loader))  # noqa: S506 - SafeLoader subclass
+        return list(yaml.load_all(text, Loader=_Loader))  # SafeLoader subclass
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise LoadError(path, mark.line + 1 if mark else 1, f"invalid YAML: {e.problem or e.context}") from None

@@ -227,3 +227,16 @@ def test_console_script_end_to_end(workdir: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "moncheck: error: missing.yml: no such file or directory"
+
+
+def test_github_overflow_in_job_summary(workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    items = "".join(f"      - alert: A{i}\n        expr: rate(x_total[5m])\n" for i in range(12))
+    write(workdir, "rules.yml", "groups:\n  - name: g\n    rules:\n" + items)
+    summary_file = workdir / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    assert cli.main(["check", "rules.yml", "--format", "github"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert sum(x.startswith("::error ") for x in out) == 10
+    assert out[-1] == "::notice title=moncheck::2 more findings are listed in the job summary"
+    rows = [x for x in summary_file.read_text().splitlines() if x.startswith("| rules.yml")]
+    assert [r.split(" | ")[1] for r in rows] == ["25", "27"]
