@@ -78,12 +78,12 @@ def _tool_runs(inv: Inventory) -> list[tuple[str, str, Callable[[Any], list[Find
 
 
 def inventory_files(inv: Inventory) -> set[str]:
-    """Every artifact file the inventory loaded (repository-relative)."""
+    """Every file the inventory loaded or scans (repository-relative)."""
     docs = [inv.alertmanager, inv.routing_tests, inv.prometheus, inv.policy, *inv.rule_tests, *inv.uptime, *inv.slos, *inv.drills]
     files = {d.path for d in docs if d is not None} | {f.path for f in inv.rule_files} | {d.path for d in inv.dashboards}
     if inv.catalog is not None:
         files.add(inv.catalog.path)
-    return files
+    return files | set(inv.workflows) | inv.runbooks | set(inv.secret_scan)
 
 
 def checked_kinds(inv: Inventory) -> dict[str, int]:

@@ -243,6 +243,8 @@ def _rate_like(node: Any) -> bool:
         return str(node.op) not in ("count", "count_values") and _rate_like(node.expr)
     if isinstance(node, pp.BinaryExpr):
         op = str(node.op)
+        if op == "==" and (isinstance(_unparen(node.rhs), pp.NumberLiteral) or isinstance(_unparen(node.lhs), pp.NumberLiteral)):
+            return False  # $value is that number (`rate(x[5m]) == 0` prints 0)
         if op in _COMPARISONS or op in _FILTERS:
             return _rate_like(node.lhs)  # $value is the left side's
         return (op == "/" and not _is_scalar(node.rhs)) or _rate_like(node.lhs) or _rate_like(node.rhs)

@@ -81,6 +81,7 @@ HUMANIZE = [
     ("ratio", "sum(rate(http_requests_total{status_code=~\"5..\"}[5m])) / sum(rate(http_requests_total[5m])) > 0.05",
      "{{ .Value }}", True),
     ("gauge", "http_active_connections > 100", "{{ $value }} connections", False),
+    ("rate-equals-zero", "rate(http_requests_total[5m]) == 0", "{{ $value }} req/s", False),
     ("count", "count(rate(http_requests_total[5m]) > 1) > 2", "{{ $value }} routes", False),
 ]
 
