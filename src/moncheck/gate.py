@@ -148,10 +148,10 @@ def load(repo: Path | None, paths: list[Path]) -> tuple[Inventory, set[str] | No
     return inv, focus
 
 
-def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, int]]) -> list[Finding]:
+def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, int]] | None = None) -> list[Finding]:
     known = known_ids()
     out = []
-    named = [(s.check, s.path, s.line) for s in pol.suppressions] + inline
+    named = [(s.check, s.path, s.line) for s in pol.suppressions] + list(inline or [])
     named += [(c, pol.path or "policies/policy.yml", 1) for c in sorted(pol.enabled | pol.disabled)]
     for check, path, line in named:
         if "*" not in check and check not in known:

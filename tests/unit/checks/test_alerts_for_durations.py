@@ -11,9 +11,9 @@ from moncheck.checks.registry import CHECKS
 
 F = "monitoring/prometheus/rules/r.yml"
 CASES = [
-    ("quoted-zero", '"0"', "alert 'TargetDown': for 0 is shorter than the 60s required for severity 'critical'"),
-    ("bare-zero", "0", "alert 'TargetDown': for 0 is shorter than the 60s required for severity 'critical'"),
-    ("zero-seconds", "0s", "alert 'TargetDown': for 0s is shorter than the 60s required for severity 'critical'"),
+    ("quoted-zero", '"0"', "alert 'TargetDown': for 0 is shorter than the 1m required for severity 'critical'"),
+    ("bare-zero", "0", "alert 'TargetDown': for 0 is shorter than the 1m required for severity 'critical'"),
+    ("zero-seconds", "0s", "alert 'TargetDown': for 0s is shorter than the 1m required for severity 'critical'"),
     ("out-of-order", "30m1h", "alert 'TargetDown': for '30m1h' is not a Prometheus duration"),
     ("number", "5", "alert 'TargetDown': for '5' is not a Prometheus duration"),
     ("fraction", "1.5m", "alert 'TargetDown': for '1.5m' is not a Prometheus duration"),
