@@ -38,6 +38,8 @@ sys.path.insert(0, str(REPO / "src"))
 SETS: dict[str, tuple[tuple[str, ...], str]] = {
     "samber/awesome-prometheus-alerts": (("dist/rules/**/*.yml",), "samber-awesome-prometheus-alerts.json"),
     "prometheus-operator/kube-prometheus": (("manifests/*prometheusRule.yaml",), "kube-prometheus.json"),
+    # Compiled alerts and recording rules of ~100 monitoring mixins (kubernetes, etcd, thanos, ...).
+    "monitoring-mixins/website": (("assets/*/alerts.yaml", "assets/*/rules.yaml"), "monitoring-mixins.json"),
 }
 
 

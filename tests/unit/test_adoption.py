@@ -186,3 +186,11 @@ def test_renamed_file_counts_as_new_under_base(repo: Path) -> None:
     _git(repo, "mv", "rules/a.yml", "rules/b.yml")
     _git(repo, "commit", "-qm", "rename")
     assert found(repo, base="main~1") == [("alerts/no-comparison", "rules/b.yml", 5)]
+
+
+@pytest.mark.parametrize("text", ["", "{}\n", "null\n", "---\n"], ids=["blank", "empty-map", "null", "empty-doc"])
+def test_empty_loose_files_are_not_errors(tmp_path: Path, text: str) -> None:
+    (tmp_path / "rules.yaml").write_text(text)
+    (tmp_path / "alerts.yaml").write_text(rules("A"))
+    res = run_gate(tmp_path, [tmp_path / "rules.yaml", tmp_path / "alerts.yaml"], tools=False)
+    assert [(f.check, f.path) for f in res.findings] == [("alerts/no-comparison", "alerts.yaml")]

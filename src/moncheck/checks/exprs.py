@@ -143,6 +143,7 @@ def promql_count_zero(ctx: Context) -> list[Finding]:
 # ----------------------------------------------------------------------- alerts/no-comparison
 
 _FILTER_FUNCS = {"absent", "absent_over_time"}
+_INFO_LIKE = re.compile(r"_(info|metadata|labels)(_|$)")
 
 
 def filters(node: Any, ctx: Context, depth: int = 0) -> bool:
@@ -169,6 +170,8 @@ def filters(node: Any, ctx: Context, depth: int = 0) -> bool:
         name = node.name or ""
         if name == "ALERTS" or name == "ALERTS_FOR_STATE":
             return True  # present only while alerts fire
+        if _INFO_LIKE.search(name) and any(m.name != "__name__" for m in node.matchers.matchers):
+            return True  # `x_info{state="bad"}`: the series exists only while the matched state holds
         recs = ctx.records.get(name)
         if recs:  # the recording rule may hold the condition
             return depth >= 5 or any(filters(analyze(x.expr).ast, ctx, depth + 1) for x in recs if analyze(x.expr).ok)
