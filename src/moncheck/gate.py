@@ -79,12 +79,12 @@ def _tool_runs(inv: Inventory) -> list[tuple[str, str, Callable[[Any], list[Find
 
 
 def inventory_files(inv: Inventory) -> set[str]:
-    """Every artifact file the inventory loaded (repository-relative)."""
+    """Every file the inventory loaded or scans (repository-relative)."""
     docs = [inv.alertmanager, inv.routing_tests, inv.prometheus, inv.policy, *inv.rule_tests, *inv.uptime, *inv.slos, *inv.drills]
     files = {d.path for d in docs if d is not None} | {f.path for f in inv.rule_files} | {d.path for d in inv.dashboards}
     if inv.catalog is not None:
         files.add(inv.catalog.path)
-    return files
+    return files | set(inv.workflows) | inv.runbooks | set(inv.secret_scan)
 
 
 def checked_kinds(inv: Inventory) -> dict[str, int]:
@@ -149,10 +149,10 @@ def load(repo: Path | None, paths: list[Path]) -> tuple[Inventory, set[str] | No
     return inv, focus
 
 
-def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, int]]) -> list[Finding]:
+def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, int]] | None = None) -> list[Finding]:
     known = known_ids()
     out = []
-    named = [(s.check, s.path, s.line) for s in pol.suppressions] + inline
+    named = [(s.check, s.path, s.line) for s in pol.suppressions] + list(inline or [])
     named += [(c, pol.path or "policies/policy.yml", 1) for c in sorted(pol.enabled | pol.disabled)]
     for check, path, line in named:
         if "*" not in check and check not in known:

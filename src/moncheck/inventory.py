@@ -510,6 +510,8 @@ def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> I
                                                "several YAML documents, not all PrometheusRule resources or rule files"))
             continue
         data = all_docs[0]
+        if data is None or data == {} or data == []:
+            continue  # an empty file (`{}`, `null`): nothing in it to check, nothing wrong with it
         kind = _kind_of(data, p)
         if kind == "rules":
             inv.rule_files.append(parse_rules(rel, data))
