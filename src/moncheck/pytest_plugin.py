@@ -49,6 +49,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which binaries this run used (``MONCHECK_TOOLCHAIN``), on the first lines of the output."""
+    from moncheck import toolchain
+
+    try:
+        return f"moncheck {toolchain.record().text()}"
+    except toolchain.ToolMissing as e:
+        return f"moncheck toolchain: {e}"
+
+
 def _in_rules_dir(path: Path) -> bool:
     parts = path.parts
     return any(a == "tests" and b == "rules" for a, b in zip(parts, parts[1:]))

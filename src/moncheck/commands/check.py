@@ -104,4 +104,8 @@ def run(args: argparse.Namespace) -> int:
         for cid, reason in skipped:
             print(f"moncheck: skipped {cid}: {reason}", file=sys.stderr)
     print(summary(findings, [cid for cid, _ in skipped]), file=sys.stderr)
+    from moncheck import toolchain
+
+    print(f"moncheck: {toolchain.record(tools=('promtool', 'amtool')).text(('promtool', 'amtool'))}",
+          file=sys.stderr)
     return exit_status(findings)

@@ -7,15 +7,15 @@ can be driven from elsewhere (bench, CLI) and unit-tested against small fake ser
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from moncheck import toolchain
 from moncheck.smoke import repo as repo_mod
-from moncheck.smoke.retry import SmokeFailure, Response, http_get
+from moncheck.smoke.retry import Response, SmokeFailure, http_get
 from moncheck.smoke.targets import Target, UptimeCheck
 
 HEALTHY = "healthy"
@@ -85,7 +85,7 @@ def missing_metrics(text: str, cataloged: dict[str, str]) -> list[str]:
 
 def promtool_lint(text: str, timeout: float = 20.0) -> list[str] | None:
     """Problems ``promtool check metrics`` reports; None when promtool is not installed."""
-    exe = shutil.which("promtool")
+    exe = toolchain.find("promtool")
     if not exe:
         return None
     proc = subprocess.run([exe, "check", "metrics"], input=text, capture_output=True, text=True,
