@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moncheck import atomic
+from moncheck import atomic, httpauth
+from moncheck.promapi import Alertmanager, Prometheus
 from moncheck.report import charts, markdown
 from moncheck.report.collect import ReportData, collect
 from moncheck.report.expectations import SUITE_FILE, Outcome, load_suites, validate
-from moncheck.promapi import Alertmanager, Prometheus
 
 REPORT_MD = "report.md"
 
@@ -53,17 +54,20 @@ def frames(data: ReportData) -> dict[str, Any]:
 
 
 def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service_url: str | None,
-          since_s: float, out: Path, end: float | None = None) -> BuildResult:
+          since_s: float, out: Path, end: float | None = None,
+          auth: Mapping[str, httpauth.HttpAuth] | None = None) -> BuildResult:
     """Collect, validate and write ``report.md``, ``report.json`` and charts into ``out``.
+    ``auth``: target name (``prometheus``, ``alertmanager``, ``service``) -> credentials.
 
     Raises ``promapi.ApiError`` when Prometheus cannot be queried, ``SuiteError`` for a bad suite.
     """
     started = time.monotonic()
     suites, params = load_suites(repo / SUITE_FILE)  # a broken suite fails before any query
     end = time.time() if end is None else end
-    prom = Prometheus(prometheus_url)
-    am = Alertmanager(alertmanager_url) if alertmanager_url else None
-    data = collect(prom, am, service_url, since_s, end, repo)
+    auth = auth or {}
+    prom = Prometheus(prometheus_url, auth=auth.get("prometheus"))
+    am = Alertmanager(alertmanager_url, auth=auth.get("alertmanager")) if alertmanager_url else None
+    data = collect(prom, am, service_url, since_s, end, repo, auth.get("service"))
     outcomes: list[Outcome] = []
     if data.has_data:
         parameters = {"max_gap_seconds": data.scrape_interval_s * params.get("max_gap_scrape_intervals", 2.5)}

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from moncheck import httpauth
 from moncheck.promapi import Alertmanager, ApiError, Prometheus, format_duration
 from moncheck.report.slos import SloResult, evaluate_slos
 
@@ -57,7 +58,7 @@ def _rate_window(step: float, scrape: float) -> str:
 
 
 def collect(prom: Prometheus, am: Alertmanager | None, service_url: str | None, since_s: float,
-            end: float, repo: Path) -> ReportData:
+            end: float, repo: Path, service_auth: httpauth.HttpAuth | None = None) -> ReportData:
     window = format_duration(since_s)
     start = end - since_s
     scrape = prom.scrape_interval()
@@ -79,7 +80,7 @@ def collect(prom: Prometheus, am: Alertmanager | None, service_url: str | None, 
         data.slos = evaluate_slos(prom, repo, window, end, data.notes)
     _collect_gaps(prom, data)
     _collect_alerts(prom, am, data)
-    data.health = fetch_health(service_url)
+    data.health = fetch_health(service_url, service_auth)
     return data
 
 
@@ -142,14 +143,19 @@ def _collect_alerts(prom: Prometheus, am: Alertmanager | None, data: ReportData)
     data.alerts = sorted(rows.values(), key=lambda r: (r.first_seen, r.alertname))
 
 
-def fetch_health(service_url: str | None) -> dict[str, Any]:
+def fetch_health(service_url: str | None, auth: httpauth.HttpAuth | None = None) -> dict[str, Any]:
     if not service_url:
         return {"status": "unknown", "detail": "no service URL given"}
     url = service_url.rstrip("/") + "/health"
     try:
-        r = requests.get(url, timeout=5)
+        r = httpauth.session(auth).get(url, timeout=5)
+    except httpauth.AuthError as e:
+        return {"status": "unreachable", "url": url, "detail": str(e)}
     except requests.RequestException as e:
-        return {"status": "unreachable", "url": url, "detail": type(e).__name__}
+        return {"status": "unreachable", "url": url, "detail": httpauth.describe_failure(e)}
+    denied = httpauth.rejected(r.status_code, auth)
+    if denied:
+        return {"status": "unreachable", "url": url, "http": r.status_code, "detail": denied}
     try:
         body = r.json()
     except ValueError:

@@ -7,9 +7,10 @@ Registered through the ``pytest11`` entry point ``moncheck_smoke``. Heavy import
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

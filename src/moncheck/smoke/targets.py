@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
-from moncheck import durations, yamlpos
+from moncheck import durations, httpauth, yamlpos
 from moncheck.netutil import is_loopback
 
 URL_KEYS = ("service_url", "prometheus_url", "alertmanager_url")
@@ -55,6 +56,21 @@ class Target:
     checks: tuple[UptimeCheck, ...] = ()
     explicit: bool = False  # the user named this target (env file chosen, option or env var)
     explicit_urls: frozenset[str] = field(default_factory=frozenset)
+    # target (service, prometheus, alertmanager) -> credentials/TLS (moncheck.httpauth)
+    auth: Mapping[str, httpauth.HttpAuth] = field(default_factory=dict, hash=False, compare=False)
+
+    def auth_of(self, name: str) -> httpauth.HttpAuth | None:
+        """Credentials of target ``name`` (``prometheus``...), None when it has none."""
+        return self.auth.get(name)
+
+    def auth_for(self, url: str) -> httpauth.HttpAuth | None:
+        """Credentials for ``url``: those of the target whose base URL it is under (an uptime
+        check on another host gets none, so credentials never leak to a third party)."""
+        bases = sorted(((getattr(self, httpauth.URL_KEY[n]) or "").rstrip("/"), n) for n in httpauth.TARGETS)
+        for base, name in sorted(bases, key=lambda b: -len(b[0])):
+            if base and (url == base or url.startswith(base + "/") or url.startswith(base + "?")):
+                return self.auth.get(name)
+        return None
 
     def url(self, key: str) -> str:
         value = getattr(self, key)
@@ -71,7 +87,7 @@ class Target:
             url = urljoin(self.url("service_url") + "/", url.lstrip("/"))
         return url
 
-    def with_urls(self, urls: Mapping[str, str | None]) -> "Target":
+    def with_urls(self, urls: Mapping[str, str | None]) -> Target:
         """Fill the URLs that are still missing (e.g. from the local stack)."""
         filled = {k: v for k, v in urls.items() if k in URL_KEYS and v and not getattr(self, k)}
         return replace(self, **filled)
@@ -151,9 +167,14 @@ def load_env_file(path: Path, display: str | None = None) -> Target:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise TargetError(f"{shown}:{doc.line_of('checks')}: duplicate check names: {', '.join(dupes)}")
+    try:
+        auth = httpauth.parse(doc, shown, path.parent)
+    except httpauth.AuthConfigError as e:
+        raise TargetError(str(e)) from None
     return Target(
         environment=str(doc.get("environment") or path.stem),
         source=shown,
+        auth=auth,
         hosts=tuple(hosts_raw),
         node_exporter=node_exporter,
         min_free_disk_percent=_num(doc, "min_free_disk_percent", shown, None),
@@ -174,10 +195,16 @@ def resolve(
     """
     chosen = env_name or environ.get("MONCHECK_ENV") or None
     name = chosen or DEFAULT_ENV
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise TargetError(f"invalid environment name {name!r}")
-    rel = f"monitoring/uptime/{name}.yml"
-    path = repo / rel
+    if name.endswith((".yml", ".yaml")):  # an environment file kept elsewhere
+        path = Path(name)
+        rel = name
+        if not path.is_file():
+            raise TargetError(f"{name}: no such environment file")
+    elif not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise TargetError(f"invalid environment name {name!r} (a name of monitoring/uptime/, or a .yml file)")
+    else:
+        rel = f"monitoring/uptime/{name}.yml"
+        path = repo / rel
     if path.is_file():
         target = load_env_file(path, rel)
     elif chosen:
@@ -192,7 +219,7 @@ def resolve(
             if urlsplit(value).scheme not in ("http", "https"):
                 raise TargetError(f"{key}: not an http(s) URL: {value!r}")
             overrides[key] = value
-    target = replace(target, explicit=bool(chosen), explicit_urls=frozenset(overrides), **overrides)
+    target = replace(target, explicit=bool(chosen), explicit_urls=frozenset(overrides), **cast(Any, overrides))
     check_loopback(target)
     return target
 

@@ -21,7 +21,7 @@ from typing import Any
 from moncheck import toolchain
 from moncheck.drills import compress as cz
 from moncheck.stack import config as cfg
-from moncheck.stack.procs import Proc, StackError, free_port
+from moncheck.stack.procs import Proc, StackError, free_port, stop_all
 
 NODE_EXPORTER_NAMES = ("prometheus-node-exporter", "node_exporter", "node-exporter")
 
@@ -217,11 +217,7 @@ class Stack:
         ], f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"})
 
     def stop(self) -> None:
-        for proc in reversed(list(self.procs.values())):
-            try:
-                proc.stop()
-            except Exception:  # noqa: BLE001 - keep stopping the others
-                pass
+        stop_all(list(self.procs.values()))
         self.procs.clear()
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
