@@ -8,6 +8,7 @@ import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -21,9 +22,9 @@ HEAD = "environment: e\nservice_url: http://127.0.0.1:{port}\nprometheus_url: ht
 
 
 class _Seen(http.server.BaseHTTPRequestHandler):
-    seen: list[dict[str, str]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         _Seen.seen.append({k: v for k, v in self.headers.items()})
         ok = self.headers.get("Authorization") in ("Bearer tok-1", "Basic " + base64.b64encode(b"u:pw-1").decode())
         body = b'{"status":"success","data":{"resultType":"vector","result":[]}}' if ok else b"Unauthorized\n"
@@ -128,7 +129,7 @@ def test_secrets_check_reports_inline_values_in_auth_sections(tmp_path: Path) ->
                                  "auth:\n  prometheus:\n    headers:\n      X-Api-Key: s3cr3t\n"
                                  "    basic_auth: {username: u, password_env: PW}\n")
     found = [f for f in run_gate(tmp_path, [], tools=False).findings if f.check == "secrets/inline"]
-    assert [f.text() for f in found] == [
+    assert [f.text() for f in found] == [(
         "monitoring/uptime/prod.yml:7: error: secrets/inline: inline secret: auth.prometheus.headers.X-Api-Key: "
         "inline value; use {env: VAR} or {file: PATH} (hint: name an environment variable (*_env) or a file "
-        "(*_file) instead)"]
+        "(*_file) instead)")]
