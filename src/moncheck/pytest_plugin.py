@@ -51,6 +51,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which binaries this run used (``MONCHECK_TOOLCHAIN``), on the first lines of the output."""
+    from moncheck import toolchain
+
+    try:
+        return f"moncheck {toolchain.record().text()}"
+    except toolchain.ToolMissing as e:
+        return f"moncheck toolchain: {e}"
+
+
 def _repo_root(config: pytest.Config) -> Path:
     opt = config.getoption("moncheck_repo")
     return Path(opt).resolve() if opt else config.rootpath

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from moncheck import yamlpos
+from moncheck import toolchain, yamlpos
 from moncheck.drills import compress as cz
 from moncheck.drills.promql_print import format_duration
 
@@ -106,8 +106,8 @@ def test_compress_rules_file(tmp_path: Path) -> None:
     assert g["rules"][1]["labels"] == {"severity": "warning"}
     out = tmp_path / "out.yml"
     out.write_text(yaml.safe_dump(res.data))
-    if shutil.which("promtool"):
-        r = subprocess.run(["promtool", "check", "rules", str(out)], capture_output=True, text=True)
+    if promtool := toolchain.find("promtool"):
+        r = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -149,6 +149,6 @@ def test_repository_rules_compress_and_pass_promtool(tmp_path: Path) -> None:
     derived = write_prometheus(repo, tmp_path, Targets("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"), 60)
     files = sorted(str(p) for p in tmp_path.rglob("*.yml") if p.name != "prometheus.yml")
     assert files
-    if shutil.which("promtool"):
-        r = subprocess.run(["promtool", "check", "config", str(derived.config_path)], capture_output=True, text=True)
+    if promtool := toolchain.find("promtool"):
+        r = subprocess.run([promtool, "check", "config", str(derived.config_path)], capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from helpers import stop
+from moncheck import toolchain
 from moncheck.stack.procs import free_port
 from moncheck.stack.sink import Sink, parse_http
 
@@ -167,7 +168,7 @@ def test_cli_port_in_use_is_a_clean_error() -> None:
     assert result.returncode == 2 and "moncheck: error:" in result.stderr and "Traceback" not in result.stderr
 
 
-ALERTMANAGER = shutil.which("alertmanager") or shutil.which("prometheus-alertmanager")
+ALERTMANAGER = toolchain.find("alertmanager")
 
 AM_CONFIG = """
 global:

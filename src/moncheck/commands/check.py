@@ -178,6 +178,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"moncheck: skipped {cid}: {reason}", file=sys.stderr)
     print(summary(findings, [c for c, _ in real_skips], opt_in_off=len(skipped) - len(real_skips),
                   suppressed=len(result.suppressed), baselined=len(result.baselined)), file=sys.stderr)
+    from moncheck import toolchain
+
+    print(f"moncheck: {toolchain.record(tools=('promtool', 'amtool')).text(('promtool', 'amtool'))}",
+          file=sys.stderr)
     why = strict_mode(args)
     if why and result.missing_tools:
         reasons = {c: r for c, r in skipped}

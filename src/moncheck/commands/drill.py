@@ -64,9 +64,14 @@ def run(args: argparse.Namespace) -> int:
         return _err(str(e))
     except LoadError as e:
         return _err(str(e))
+    from moncheck import toolchain
+
+    used = toolchain.record(tools=("prometheus", "alertmanager"))
     print(report.table(results, args.speed))
     for p in panels:
         print(p)
-    report.write_json(Path(args.report), results, args.speed, {"dashboard_failures": panels})
+    print(f"drills ran on {used.text(('prometheus', 'alertmanager'))}")
+    report.write_json(Path(args.report), results, args.speed,
+                      {"dashboard_failures": panels, "toolchain": used.as_dict()})
     print(f"report: {args.report}")
     return 0 if all(r.ok for r in results) and not panels else 1

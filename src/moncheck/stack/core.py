@@ -18,29 +18,27 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from moncheck import toolchain
 from moncheck.drills import compress as cz
 from moncheck.stack import config as cfg
-from moncheck.stack.procs import Proc, StackError, free_port
+from moncheck.stack.procs import Proc, StackError, free_port, stop_all
 
-ALERTMANAGER_NAMES = ("alertmanager", "prometheus-alertmanager")
 NODE_EXPORTER_NAMES = ("prometheus-node-exporter", "node_exporter", "node-exporter")
 
 
 def find_binary(names: tuple[str, ...]) -> str | None:
-    for n in names:
-        path = shutil.which(n)
-        if path:
-            return path
-    return None
+    """A helper binary outside the toolchain (node exporter) on PATH."""
+    return toolchain.on_path(*names)
 
 
 def missing_binaries() -> list[str]:
-    """Required binaries that are not installed (for a clean skip / exit 2)."""
+    """Required binaries the selected toolchain lacks, each with why (for a clean skip / exit 2)."""
     out = []
-    if not shutil.which("prometheus"):
-        out.append("prometheus")
-    if not find_binary(ALERTMANAGER_NAMES):
-        out.append("alertmanager (or prometheus-alertmanager)")
+    for tool in ("prometheus", "alertmanager"):
+        try:
+            toolchain.binary(tool)
+        except toolchain.ToolMissing as e:
+            out.append(str(e))
     return out
 
 
@@ -168,12 +166,12 @@ class Stack:
             self._add("node-exporter", [self.node_binary, f"--web.listen-address=127.0.0.1:{node}"],
                       f"{self.node_url}/metrics")
         self._add("alertmanager", [
-            find_binary(ALERTMANAGER_NAMES), f"--config.file={am_config}",
+            toolchain.binary("alertmanager"), f"--config.file={am_config}",
             f"--storage.path={d / 'alertmanager-data'}",
             f"--web.listen-address=127.0.0.1:{p.alertmanager}", "--cluster.listen-address=",
         ], f"{self.alertmanager_url}/-/ready")
         self._add("prometheus", [
-            shutil.which("prometheus"), f"--config.file={self.derived.config_path}",
+            toolchain.binary("prometheus"), f"--config.file={self.derived.config_path}",
             f"--storage.tsdb.path={d / 'prometheus-data'}",
             f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",
         ], f"{self.prometheus_url}/-/ready")
@@ -219,11 +217,7 @@ class Stack:
         ], f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"})
 
     def stop(self) -> None:
-        for proc in reversed(list(self.procs.values())):
-            try:
-                proc.stop()
-            except Exception:  # noqa: BLE001, S110 - keep stopping the others
-                pass
+        stop_all(list(self.procs.values()))
         self.procs.clear()
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -95,6 +95,16 @@ class Proc:
         self.popen = None
 
 
+def stop_all(procs: list[Proc]) -> None:
+    """Stop every process, last started first; one that fails to stop does not keep the
+    others running."""
+    for proc in reversed(procs):
+        try:
+            proc.stop()
+        except Exception:  # noqa: BLE001, S110 - keep stopping the others
+            pass
+
+
 def _signal_group(pgid: int, sig: int) -> None:
     try:
         os.killpg(pgid, sig)

@@ -239,7 +239,9 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
                                   "dedup_key": (parsed.get("body") or {}).get("dedup_key")
                                   if isinstance(parsed.get("body"), dict) else None})
             elif integration == "slack":
-                self._reply(200, "ok")
+                # Alertmanager >= 0.28 parses a JSON reply as Slack's API answer ({"ok": ...});
+                # a bare "ok" string there is a failed notification.
+                self._reply(200, {"ok": True})
             else:
                 self._reply(200, {"status": "ok"})
 

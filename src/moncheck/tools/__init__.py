@@ -1,23 +1,19 @@
 """Wrappers around the real ``promtool`` and ``amtool`` binaries that return findings.
 
-The binaries are found on PATH; ``MONCHECK_PROMTOOL`` / ``MONCHECK_AMTOOL`` override the lookup
-(useful for testing against another Prometheus version).
+The binaries come from the selected toolchain (``moncheck.toolchain``: ``MONCHECK_TOOLCHAIN``);
+``MONCHECK_PROMTOOL`` / ``MONCHECK_AMTOOL`` override a single binary.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-INSTALL_HINTS = {
-    "promtool": "install the 'prometheus' package (apt-get install prometheus) or put "
-    "promtool from a Prometheus release on PATH; `make setup` does it",
-    "amtool": "install the 'prometheus-alertmanager' package (apt-get install "
-    "prometheus-alertmanager) or put amtool from an Alertmanager release on PATH",
-}
+from moncheck import toolchain
+from moncheck.toolchain import ToolMissing
+
+__all__ = ["ToolError", "ToolMissing", "find_binary", "run"]
 
 # A tool that hangs must not hang the gate.
 TIMEOUT_S = 120
@@ -28,30 +24,10 @@ LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
 QUOTED = re.compile(r'"([^"]+)"')
 
 
-class ToolMissing(Exception):
-    """A required external binary is not installed."""
-
-    def __init__(self, tool: str, install: str = "") -> None:
-        self.tool = tool
-        self.install = install or INSTALL_HINTS.get(tool, f"put {tool} on PATH")
-        super().__init__(f"{tool} not found on PATH; {self.install}")
-
-
 def find_binary(*names: str) -> str:
-    """Absolute path of the first of ``names`` found on PATH; ``ToolMissing`` otherwise.
-
-    An environment variable ``MONCHECK_<NAME>`` (first name, upper case) takes precedence.
-    """
-    override = os.environ.get(f"MONCHECK_{names[0].upper().replace('-', '_')}")
-    if override:
-        if os.access(override, os.X_OK):
-            return override
-        raise ToolMissing(names[0], f"MONCHECK_{names[0].upper()}={override} is not executable")
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise ToolMissing(names[0])
+    """Absolute path of tool ``names[0]`` in the selected toolchain (``moncheck.toolchain``);
+    ``ToolMissing`` otherwise. ``MONCHECK_<NAME>`` overrides it."""
+    return toolchain.binary(names[0])
 
 
 def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from moncheck import yamlpos
+from moncheck import toolchain, yamlpos
 from moncheck.findings import Finding, error, warning
+from moncheck.toolchain import syntax
 from moncheck.tools import LINE_ITEM, QUOTED, display_path, find_binary, line_of_text, run
 
 RULES = "promtool/check-rules"
@@ -28,6 +29,7 @@ _YAML_LINE = re.compile(r"^yaml: line (?P<line>\d+): (?P<msg>.*)$")
 _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+)')
 _LINT_METRIC = re.compile(r"Metric: (\S+)")
 _NO_MATCH = re.compile(r"no file match pattern (\S+)")
+_REPEATED_GROUP = re.compile(r'groupname: "([^"]*)" is repeated')
 _MAX_MSG = 400
 
 
@@ -104,8 +106,20 @@ def _rule_line(path: Path, group: str, index: int) -> int:
     return 1
 
 
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
 def _locate(msg: str, path: Path) -> int:
     """Best line for a message without position: a named rule, else a quoted token."""
+    m = _REPEATED_GROUP.search(msg)
+    if m:  # the second group of that name
+        hits = [i for i, ln in enumerate(_lines(path), 1)
+                if re.match(rf"^\s*-?\s*name:\s*['\"]?{re.escape(m.group(1))}['\"]?\s*$", ln)]
+        return hits[1] if len(hits) > 1 else (hits[0] if hits else 1)
     m = _RULE_REF.search(msg)
     if m:
         return _rule_line(path, m.group("group"), int(m.group("index")))
@@ -159,8 +173,11 @@ def _entry_findings(check: str, entry: str, arg: str, shown: str, path: Path) ->
         body = rest or body
     first, _, more = body.partition("\n")
     m = _POS.match(first)
-    if m:
+    if m and m.group("line") != "0":  # promtool 3 says 0:0 where it has no position
         return [error(check, shown, int(m.group("line")), _one_line(m.group("msg") + " " + more))]
+    if m:
+        body = m.group("msg") + (("\n" + more) if more else "")
+        first = m.group("msg")
     m = _YAML_LINE.match(first)
     if m:
         return [error(check, shown, int(m.group("line")), "invalid YAML: " + m.group("msg"))]
@@ -215,13 +232,41 @@ def check_rules(files: list[Path], repo: Path) -> list[Finding]:
     present, findings = _missing(files, repo, RULES)
     if not present:
         return findings
-    args = _args_for(present, repo)
-    proc = run([promtool(), "check", "rules", *args], cwd=repo)
-    parsed = _parse_check(RULES, proc.stdout, args)
-    findings += parsed
-    if proc.returncode != 0 and not any(f.severity.value == "error" for f in parsed):
-        findings.append(_fallback(RULES, next(iter(args.values()))[0], proc.returncode, proc.stdout))
+    present, v3 = _split_v3(present, repo)
+    findings += v3
+    if present:
+        findings += _check_rules_with(promtool(), present, repo)
     return _dedupe(findings)
+
+
+def _check_rules_with(exe: str, files: list[Path], repo: Path) -> list[Finding]:
+    args = _args_for(files, repo)
+    proc = run([exe, "check", "rules", *args], cwd=repo)
+    parsed = _parse_check(RULES, proc.stdout, args)
+    if proc.returncode != 0 and not any(f.severity.value == "error" for f in parsed):
+        parsed.append(_fallback(RULES, next(iter(args.values()))[0], proc.returncode, proc.stdout))
+    return parsed
+
+
+def _split_v3(files: list[Path], repo: Path) -> tuple[list[Path], list[Finding]]:
+    """On a 2.x toolchain, rule files with Prometheus-3-only syntax are checked with toolchain 3's
+    promtool (its findings say so), or get one finding saying why they cannot be checked."""
+    if toolchain.major("promtool") >= 3:
+        return files, []
+    v3 = {f: hit for f in files if (hit := syntax.v3_only(f))}
+    if not v3:
+        return files, []
+    rest = [f for f in files if f not in v3]
+    newer = next((n for n in toolchain.names() if toolchain.find_in("promtool", n)
+                  and toolchain.major("promtool", n) >= 3), None)
+    if newer is None:
+        return rest, [error(RULES, display_path(f, repo), line,
+                            f"uses {what}, which needs Prometheus 3; the {toolchain.tag('promtool')} "
+                            "cannot check it", hint="run `make setup` to fetch toolchain 3")
+                      for f, (line, what) in v3.items()]
+    tag = f" [{toolchain.tag('promtool', newer)}]"
+    found = _check_rules_with(toolchain.binary("promtool", newer), list(v3), repo)
+    return rest, [replace(f, message=f.message + tag) for f in found]
 
 
 def check_config(path: Path, repo: Path, *, include_rules: bool = False) -> list[Finding]:
