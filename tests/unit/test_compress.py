@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -121,7 +120,9 @@ def test_prometheus_speed_floor_names_line() -> None:
     cfg = yamlpos.loads("global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n", "prometheus.yml")
     ok = cz.compress_prometheus(cfg, 60, "prometheus.yml")
     assert not ok.problems and ok.data["global"]["scrape_interval"] == "250ms"
-    assert ok.data["global"]["scrape_timeout"] == "167ms"  # 10s/60 rounded, below the interval
+    # As long as the compressed interval (the widest allowed): a loaded machine answers slower
+    # than 10s/60, and failed scrapes would reset every pending alert.
+    assert ok.data["global"]["scrape_timeout"] == ok.data["global"]["scrape_interval"] == "250ms"
     bad = cz.compress_prometheus(cfg, 61, "prometheus.yml")
     assert [p.line for p in bad.problems] == [2, 3]
     assert "use a speed <= 60" in bad.problems[0].message

@@ -1,7 +1,6 @@
 """The daily report: suite loading, Great Expectations verdicts, rendering, and an empty Prometheus."""
 
 import math
-import shutil
 import subprocess
 import time
 from pathlib import Path

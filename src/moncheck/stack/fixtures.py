@@ -5,9 +5,9 @@ Imports of the stack are lazy so that loading this plugin costs nothing in other
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,6 +18,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("moncheck-stack", "moncheck local stack")
     group.addoption("--speed", type=float, default=None,
                     help=f"time compression factor of the local stack (default {DEFAULT_SPEED:g})")
+    group.addoption("--drill-jobs", type=int, default=None,
+                    help="fire drills: stacks running at once (default: from cores and memory)")
     group.addoption("--stack-repo", default=None,
                     help="repository whose monitoring/ the stack runs (default: rootdir)")
 
