@@ -53,6 +53,7 @@ class Ports:
     prometheus: int
     alertmanager: int
     node: int | None
+    telemetry: int = 0  # Sentry envelopes + OTLP traces receiver (moncheck.stack.telemetry)
 
 
 class Stack:
@@ -90,6 +91,10 @@ class Stack:
         return self._url(self.ports.sink)
 
     @property
+    def telemetry_url(self) -> str:
+        return self._url(self.ports.telemetry)
+
+    @property
     def service_url(self) -> str:
         return self._url(self.ports.service)
 
@@ -104,7 +109,7 @@ class Stack:
     def urls(self) -> dict[str, str]:
         out = {"service": self.service_url, "fault control": self.control_url,
                "prometheus": self.prometheus_url, "alertmanager": self.alertmanager_url,
-               "sink": self.sink_url, "sink smtp": f"127.0.0.1:{self.ports.smtp}"}
+               "sink": self.sink_url, "sink smtp": f"127.0.0.1:{self.ports.smtp}", "telemetry": self.telemetry_url}
         if self.node_url:
             out["node exporter"] = self.node_url
         return out
@@ -163,6 +168,9 @@ class Stack:
         py = sys.executable
         self._add("sink", [py, "-m", self.sink_module, "--host", "127.0.0.1", "--port", str(p.sink),
                            "--smtp-port", str(p.smtp)], f"{self.sink_url}/notifications")
+        p.telemetry = free_port()
+        self._add("telemetry", [py, "-m", "moncheck.stack.telemetry", "--port", str(p.telemetry)],
+                  f"{self.telemetry_url}/health")
         self._add_service()
         if node:
             self._add("node-exporter", [self.node_binary, f"--web.listen-address=127.0.0.1:{node}"],
@@ -176,6 +184,7 @@ class Stack:
             shutil.which("prometheus"), f"--config.file={self.derived.config_path}",
             f"--storage.tsdb.path={d / 'prometheus-data'}",
             f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",
+            "--enable-feature=exemplar-storage",  # trace ids of the latency histogram (drills)
         ], f"{self.prometheus_url}/-/ready")
         for proc in self.procs.values():
             proc.start()
@@ -208,6 +217,7 @@ class Stack:
         self.procs[name] = Proc(name, argv, self.dir / "logs" / f"{name}.log", ready, env)
 
     def _add_service(self) -> None:
+        from moncheck.stack.telemetry import service_env  # not at import: it runs as `python -m`
         p = self.ports
         self._add("service", [
             sys.executable, "-m", "moncheck.service", "--host", "127.0.0.1", "--port", str(p.service),
@@ -216,7 +226,8 @@ class Stack:
             # The seed's uptime monitor on itself, compressed like everything else, so that the
             # uptime_check metrics (UptimeCheckFailing, the uptime SLO) have samples in every window.
             "--uptime-interval", f"{self.uptime_interval:g}",
-        ], f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"})
+        ], f"{self.service_url}/metrics",
+            env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True", **service_env(self.telemetry_url)})
 
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
