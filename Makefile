@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 tools:
 	@PY=$(PY) scripts/ensure-tools.sh
+	@scripts/ensure-browser.sh
 
 # ruff and mypy, configured in pyproject.toml.
 lint: setup

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moncheck.checks import alertmanager, catalog, coverage, dashboards, exprs, misc, rules, secrets, slo, workflows
+from moncheck.checks import alertmanager, catalog, coverage, dashboards, exprs, misc, rules, secrets, slo, telemetry, workflows
 from moncheck.checks.base import Check
 
 CHECKS: list[Check] = [
@@ -47,6 +47,19 @@ CHECKS: list[Check] = [
     Check("slo/stale", slo.slo_stale),
     Check("drills/coverage", slo.drills_coverage),
     Check("drills/receivers", slo.drills_receivers),
+    # errors, traces, logs, browser budgets (monitoring/{errors,tracing,logging,lighthouse}/)
+    Check("schema/errors", telemetry.schema_errors),
+    Check("schema/tracing", telemetry.schema_tracing),
+    Check("schema/logging", telemetry.schema_logging),
+    Check("schema/lighthouse", telemetry.schema_lighthouse),
+    Check("errors/filter", telemetry.errors_filter),
+    Check("telemetry/sample-rate", telemetry.telemetry_sample_rate),
+    Check("tracing/attributes", telemetry.tracing_attributes),
+    Check("dashboards/exemplar", telemetry.dashboards_exemplar),
+    Check("logging/correlation", telemetry.logging_correlation),
+    Check("logging/forbidden-field", telemetry.logging_forbidden_field),
+    Check("logging/levels", telemetry.logging_levels),
+    Check("lighthouse/budget", telemetry.lighthouse_budget),
 ]
 
 # Ids of the tool wrappers (moncheck.tools), run by the gate after CHECKS.

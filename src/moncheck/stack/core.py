@@ -53,6 +53,7 @@ class Ports:
     prometheus: int
     alertmanager: int
     node: int | None
+    telemetry: int = 0  # Sentry envelopes + OTLP traces receiver (moncheck.stack.telemetry)
 
 
 class Stack:
@@ -98,6 +99,10 @@ class Stack:
         return self._url(self._p.sink)
 
     @property
+    def telemetry_url(self) -> str:
+        return self._url(self.ports.telemetry)
+
+    @property
     def service_url(self) -> str:
         return self._url(self._p.service)
 
@@ -112,7 +117,7 @@ class Stack:
     def urls(self) -> dict[str, str]:
         out = {"service": self.service_url, "fault control": self.control_url,
                "prometheus": self.prometheus_url, "alertmanager": self.alertmanager_url,
-               "sink": self.sink_url, "sink smtp": f"127.0.0.1:{self._p.smtp}"}
+               "sink": self.sink_url, "sink smtp": f"127.0.0.1:{self._p.smtp}", "telemetry": self.telemetry_url}
         if self.node_url:
             out["node exporter"] = self.node_url
         return out
@@ -190,6 +195,9 @@ class Stack:
         node_bin = self.node_binary
         self._add("sink", [py, "-m", self.sink_module, "--host", "127.0.0.1", "--port", str(p.sink),
                            "--smtp-port", str(p.smtp)], f"{self.sink_url}/notifications")
+        p.telemetry = free_port()
+        self._add("telemetry", [py, "-m", "moncheck.stack.telemetry", "--port", str(p.telemetry)],
+                  f"{self.telemetry_url}/health")
         self._add_service()
         if node:
             self._add("node-exporter", [str(node_bin), f"--web.listen-address=127.0.0.1:{node}"],
@@ -203,6 +211,7 @@ class Stack:
             toolchain.binary("prometheus"), f"--config.file={self.derived.config_path}",
             f"--storage.tsdb.path={d / 'prometheus-data'}",
             f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",
+            "--enable-feature=exemplar-storage",  # trace ids of the latency histogram (drills)
         ], f"{self.prometheus_url}/-/ready")
         for proc in self.procs.values():
             proc.start()
@@ -238,6 +247,7 @@ class Stack:
                                 on_started=lambda p: marker.add(p.name, p.popen.pid) if marker else None)
 
     def _add_service(self) -> None:
+        from moncheck.stack.telemetry import service_env  # not at import: it runs as `python -m`
         p = self._p
         self._add("service", [
             sys.executable, "-m", "moncheck.service", "--host", "127.0.0.1", "--port", str(p.service),
@@ -246,7 +256,8 @@ class Stack:
             # The seed's uptime monitor on itself, compressed like everything else, so that the
             # uptime_check metrics (UptimeCheckFailing, the uptime SLO) have samples in every window.
             "--uptime-interval", f"{self.uptime_interval:g}",
-        ], f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"})
+        ], f"{self.service_url}/metrics",
+            env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True", **service_env(self.telemetry_url)})
 
     def stop(self) -> None:
         """Stop every process and remove the directory, whatever interrupts it.

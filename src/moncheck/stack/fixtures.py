@@ -24,16 +24,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="repository whose monitoring/ the stack runs (default: rootdir)")
 
 
-@pytest.fixture(scope="session")
-def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A running local stack; skipped with a reason when prometheus/alertmanager are missing."""
+def running_stack(config: pytest.Config) -> Iterator[Any]:
+    """Start a local stack for a fixture (speed and repository from the options), stop it after."""
     from moncheck.stack import Stack, StackError, missing_binaries
 
     missing = missing_binaries()
     if missing:
         pytest.skip(f"local stack needs {', '.join(missing)} on PATH")
-    speed = request.config.getoption("--speed") or DEFAULT_SPEED
-    repo = Path(request.config.getoption("--stack-repo") or request.config.rootpath)
+    speed = config.getoption("--speed") or DEFAULT_SPEED
+    repo = Path(config.getoption("--stack-repo") or config.rootpath)
     s = Stack(repo, speed=speed)
     try:
         s.start()
@@ -43,3 +42,9 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A running local stack; skipped with a reason when prometheus/alertmanager are missing."""
+    yield from running_stack(request.config)
