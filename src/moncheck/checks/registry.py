@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from moncheck.checks import alertmanager, catalog, coverage, dashboards, misc, rules, secrets, slo, workflows
 from moncheck.checks.base import Check
+from moncheck.mutate.operators import OPERATOR_IDS
 
 CHECKS: list[Check] = [
     Check("schema/rules", rules.schema_rules),
@@ -42,4 +43,6 @@ CHECKS: list[Check] = [
 
 # Ids emitted outside CHECKS: load errors, policy problems, tool wrappers.
 OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "policy/suppression", "alertmanager/routing", "alertmanager/inhibition",
-             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested"]
+             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested",
+             # moncheck mutate (moncheck.mutate): one id per operator, plus score/timeout/baseline
+             *(f"mutate/{op}" for op in (*OPERATOR_IDS, "score", "timeout", "baseline"))]

@@ -391,3 +391,34 @@ def _test_file_findings(path: Path, shown: str, whole: str | None) -> list[Findi
         error(TESTS, shown, g.line, _one_line(f'test group "{g.name}" failed: {failure_text(out)}'))
         for g, out in failing
     ]
+
+
+# ---------------------------------------------------------------- batches (mutation testing)
+
+
+def _outcomes(output: str, header: re.Pattern[str], files: list[str]) -> dict[str, tuple[bool, str] | None]:
+    """For each file of a batch: (passed, its part of the output), None when promtool printed
+    nothing about it (it stopped before reaching the file)."""
+    _, sections = _sections(output, header)
+    out: dict[str, tuple[bool, str] | None] = dict.fromkeys(files)
+    for sec in sections:
+        if sec.arg in out:
+            text = "\n".join(sec.lines)
+            failed = any(x.strip().startswith("FAILED") for x in sec.lines)
+            ok = not failed and any(x.strip().startswith("SUCCESS") for x in sec.lines)
+            out[sec.arg] = (ok, text)
+    return out
+
+
+def check_rules_batch(files: list[str], cwd: Path, timeout: float,
+                      binary: str | None = None) -> dict[str, tuple[bool, str] | None]:
+    """``promtool check rules`` on many files (paths relative to ``cwd``) in one call."""
+    proc = run([binary or promtool(), "check", "rules", *files], cwd=cwd, timeout=timeout)
+    return _outcomes(proc.stdout, _CHECKING, files)
+
+
+def test_rules_batch(files: list[str], cwd: Path, timeout: float,
+                     binary: str | None = None) -> dict[str, tuple[bool, str] | None]:
+    """``promtool test rules`` on many test files (paths relative to ``cwd``) in one call."""
+    proc = run([binary or promtool(), "test", "rules", *files], cwd=cwd, timeout=timeout)
+    return _outcomes(proc.stdout, _UNIT, files)
