@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moncheck.checks import alertmanager, catalog, coverage, dashboards, misc, rules, secrets, slo, workflows
+from moncheck.checks import alertmanager, catalog, coverage, dashboards, misc, rules, ruletests, secrets, slo, workflows
 from moncheck.checks.base import Check
 from moncheck.mutate.operators import OPERATOR_IDS
 
@@ -29,6 +29,7 @@ CHECKS: list[Check] = [
     Check("alerts/name", rules.alerts_name),
     Check("alerts/for", rules.alerts_for),
     Check("alerts/untested", coverage.alerts_untested),
+    Check("tests/exact-float", ruletests.tests_exact_float),
     Check("secrets/inline", secrets.secrets_inline),
     Check("catalog/high-cardinality", catalog.catalog_high_cardinality),
     Check("dashboards/uid", dashboards.dashboards_uid),
