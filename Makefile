@@ -1,10 +1,11 @@
-# `make check`: set up what is missing, then the gate and the fire drills on this repository.
+# `make check`: set up what is missing, then the gate, mutation testing of the rules and the fire
+# drills on this repository.
 # `make test`: set up what is missing, then the whole test suite.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools lint check test gate drill smoke bench clean
+.PHONY: setup tools lint check test gate mutate drill smoke bench clean
 
 setup: $(STAMP) tools
 
@@ -29,8 +30,12 @@ gate: setup
 drill: setup
 	$(VENV)/bin/moncheck drill
 
+mutate: setup
+	$(VENV)/bin/moncheck mutate
+
 check: setup
 	$(VENV)/bin/moncheck check
+	$(VENV)/bin/moncheck mutate
 	$(VENV)/bin/moncheck drill
 
 # Everything on toolchain 3 (the default), then the rule tests and config checks again on

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from moncheck.checks import alertmanager, catalog, coverage, dashboards, exprs, misc, rules, secrets, slo, telemetry, workflows
+from moncheck.checks import (
+    alertmanager,
+    catalog,
+    coverage,
+    dashboards,
+    exprs,
+    misc,
+    rules,
+    ruletests,
+    secrets,
+    slo,
+    telemetry,
+    workflows,
+)
 from moncheck.checks.base import Check
+from moncheck.mutate.operators import OPERATOR_IDS
 
 CHECKS: list[Check] = [
     Check("schema/rules", rules.schema_rules),
@@ -36,6 +50,7 @@ CHECKS: list[Check] = [
     Check("alerts/name", rules.alerts_name),
     Check("alerts/for", rules.alerts_for),
     Check("alerts/untested", coverage.alerts_untested),
+    Check("tests/exact-float", ruletests.tests_exact_float),
     Check("secrets/inline", secrets.secrets_inline),
     Check("catalog/high-cardinality", catalog.catalog_high_cardinality),
     Check("dashboards/uid", dashboards.dashboards_uid),
@@ -78,7 +93,9 @@ OPT_IN = frozenset({
 OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "schema/templated", "policy/suppression",
              "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "repo/missing",
              # Fire-drill findings (moncheck.drills.dashboards, .content): reported by drills, not the gate.
-             "drills/panel-data", "drills/notification"]
+             "drills/panel-data", "drills/notification",
+             # moncheck mutate (moncheck.mutate): one id per operator, plus score/timeout/baseline
+             *(f"mutate/{op}" for op in (*OPERATOR_IDS, "score", "timeout", "baseline"))]
 
 
 def known_ids() -> frozenset[str]:

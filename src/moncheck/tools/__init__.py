@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 from moncheck import toolchain
@@ -30,28 +31,55 @@ def find_binary(*names: str) -> str:
     return toolchain.binary(names[0])
 
 
-def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(argv: list[str], cwd: Path | None = None,
+        timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     """Run a tool with stdout and stderr merged (keeps their interleaving, which the parsers
-    rely on to attribute errors to the file being checked)."""
+    rely on to attribute errors to the file being checked). Safe to call from threads: every
+    running tool is registered so that ``stop_all`` can end them on an interrupt; a tool that
+    outlives ``timeout`` seconds is killed and ``ToolTimeout`` raised."""
     try:
-        return subprocess.run(
-            argv,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT_S,
-            check=False,
-        )
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, errors="replace")
     except FileNotFoundError:
         raise ToolMissing(Path(argv[0]).name) from None
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ToolError(f"{Path(argv[0]).name} did not finish within {TIMEOUT_S}s") from None
+        proc.kill()
+        proc.communicate()
+        raise ToolTimeout(f"{Path(argv[0]).name} did not finish within {timeout:g}s") from None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, None)
+
+
+_LIVE: set[subprocess.Popen[str]] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every tool process started by ``run`` that is still running (on Ctrl-C or SIGTERM,
+    when worker threads are still waiting for theirs)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
 
 
 class ToolError(Exception):
     """A tool ran but did something we cannot interpret (timeout, unexpected crash)."""
+
+
+class ToolTimeout(ToolError):
+    """A tool did not finish within its timeout (it was killed)."""
 
 
 def line_of_text(path: Path, needle: str) -> int:

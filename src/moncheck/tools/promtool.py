@@ -18,7 +18,15 @@ import yaml
 from moncheck import toolchain, yamlpos
 from moncheck.findings import Finding, error, warning
 from moncheck.toolchain import syntax
-from moncheck.tools import LINE_ITEM, QUOTED, display_path, find_binary, line_of_text, run
+from moncheck.tools import (
+    LINE_ITEM,
+    QUOTED,
+    display_path,
+    find_binary,
+    line_of_text,
+    run,
+    testfail,
+)
 
 RULES = "promtool/check-rules"
 CONFIG = "promtool/check-config"
@@ -145,9 +153,7 @@ def _entries(lines: list[str], prefix: str) -> list[str]:
         s = raw.strip()
         if not s or s in ("FAILED:", "SUCCESS") or s.startswith("SUCCESS:"):
             continue
-        if s.startswith(prefix + ":") or s.startswith("lint error") or s.startswith("FAILED:"):
-            entries.append(s)
-        elif s.startswith("WARNING:"):
+        if s.startswith(prefix + ":") or s.startswith("lint error") or s.startswith("FAILED:") or s.startswith("WARNING:"):
             entries.append(s)
         elif entries:
             entries[-1] += "\n" + s
@@ -399,7 +405,7 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
         return findings
     args = _args_for(present, repo)
     proc = run([promtool(), "test", "rules", *args], cwd=repo)
-    _, sections = _sections(proc.stdout, _UNIT)
+    sections = _unit_sections(proc.stdout, list(args))
     failed_args = set()
     for sec in sections:
         shown, path = args.get(sec.arg, (sec.arg, Path(sec.arg)))
@@ -419,27 +425,122 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
     return _dedupe(findings)
 
 
-def _test_file_findings(path: Path, shown: str, whole: str | None) -> list[Finding]:
-    """Findings of a failing test file: file-level errors (YAML) from the whole-file output
-    ``whole``, else one finding per failing group (each group run alone)."""
+@dataclass
+class FileFailure:
+    """Why a test file failed: ``file_level`` findings (broken YAML, rules that fail every
+    group the same way), and the message of each failing group (by group index)."""
+
+    groups: list[TestGroup]
+    messages: dict[int, str] = field(default_factory=dict)
+    file_level: list[Finding] = field(default_factory=list)
+
+
+def file_failure(path: Path, shown: str, whole: str | None = None) -> FileFailure:
+    """Analyse a failing test file. ``whole`` is the output of the whole file's run (run when
+    None). Entries are attributed to their group from that output; only when that is ambiguous
+    are groups re-run alone. Each message names the group, its first difference and carries
+    promtool's full text (never cut)."""
     if whole is None:
         whole = run_test_file(path)[1]
     text = failure_text(whole)
     if text.startswith("yaml:"):
-        return _file_level(text, path, shown)
+        return FileFailure([], file_level=_file_level(text, path, shown))
     try:
         groups = test_groups(path, shown)
+        data = yamlpos.load(path, shown)
     except yamlpos.LoadError as e:
-        return [error(TESTS, e.path, e.line, e.message)]
+        return FileFailure([], file_level=[error(TESTS, e.path, e.line, e.message)])
+    tests = data.get("tests") if isinstance(data, dict) else None
+    raw = [(str(t.get("name") or "") if isinstance(t, dict) else "", t) for t in tests or []]
+    found = testfail.entries(text)
+    by_group: dict[int, list[testfail.Entry]] = {}
+    unsure: list[tuple[testfail.Entry, list[int]]] = []
+    for ent in found:
+        c = testfail.candidates(ent, raw)
+        if len(c) == 1:
+            by_group.setdefault(c[0], []).append(ent)
+        else:
+            unsure.append((ent, c))
+    res = FileFailure(groups)
+    if found and not unsure:
+        res.messages = {i: testfail.describe(groups[i].name, es) for i, es in sorted(by_group.items())}
+        return res
     results = [(g, *run_test_group(path, g.index)) for g in groups]
     failing = [(g, out) for g, ok, out in results if not ok]
     if not failing:
-        return [error(TESTS, shown, 1, _one_line(text or "promtool test rules failed"))]
+        # It failed with the whole file but passes group by group: a flaky expectation.
+        flaky = " (it passed when its group was re-run alone: the expectation is flaky)"
+        for ent, c in unsure:
+            if c:
+                by_group.setdefault(c[0], []).append(ent)
+        res.messages = {i: testfail.describe(groups[i].name, es) + flaky for i, es in sorted(by_group.items())}
+        if not res.messages:
+            res.file_level = [error(TESTS, shown, 1, (text or "promtool test rules failed") + flaky)]
+        return res
     if len(failing) > 1 and len({out for _, out in failing}) == 1:
         # Every group fails the same way: the rules (or settings) are broken, not a group.
-        line = _line_of_regex(path, r"^rule_files\s*:")
-        return [error(TESTS, shown, line, _one_line(failure_text(failing[0][1])))]
-    return [
-        error(TESTS, shown, g.line, _one_line(f'test group "{g.name}" failed: {failure_text(out)}'))
-        for g, out in failing
-    ]
+        msg = failure_text(failing[0][1])
+        res.file_level = [error(TESTS, shown, _line_of_regex(path, r"^rule_files\s*:"), msg)]
+        res.messages = {g.index: msg for g, _ in failing}
+        return res
+    res.messages = {g.index: testfail.describe(g.name, testfail.entries(failure_text(out)))
+                    for g, out in failing}
+    return res
+
+
+def _test_file_findings(path: Path, shown: str, whole: str | None) -> list[Finding]:
+    """One finding per failing group, at the group's line (or the file-level ones)."""
+    f = file_failure(path, shown, whole)
+    if f.file_level:
+        return f.file_level
+    return [error(TESTS, shown, f.groups[i].line, msg) for i, msg in sorted(f.messages.items())]
+
+
+# ---------------------------------------------------------------- batches (mutation testing)
+
+
+_STATUS = re.compile(r"^  (SUCCESS|FAILED:)")
+
+
+def _unit_sections(output: str, files: list[str]) -> list[_Section]:
+    """Per-file sections of ``promtool test rules`` output. promtool 2.x heads each file with
+    ``Unit Testing: <file>``; promtool 3.x prints no header, only one ``  SUCCESS`` or
+    ``  FAILED:`` line per file, in argument order (its errors follow the FAILED line)."""
+    _, sections = _sections(output, _UNIT)
+    if sections:
+        return sections
+    out: list[_Section] = []
+    for raw in output.splitlines():
+        if _STATUS.match(raw) and len(out) < len(files):
+            out.append(_Section(files[len(out)]))
+        if out:
+            out[-1].lines.append(raw)
+    return out if len(out) == len(files) else []
+
+
+def _outcomes(output: str, header: re.Pattern[str], files: list[str]) -> dict[str, tuple[bool, str] | None]:
+    """For each file of a batch: (passed, its part of the output), None when promtool printed
+    nothing about it (it stopped before reaching the file)."""
+    sections = _unit_sections(output, files) if header is _UNIT else _sections(output, header)[1]
+    out: dict[str, tuple[bool, str] | None] = dict.fromkeys(files)
+    for sec in sections:
+        if sec.arg in out:
+            text = "\n".join(sec.lines)
+            failed = any(x.strip().startswith("FAILED") for x in sec.lines)
+            ok = not failed and any(x.strip().startswith("SUCCESS") for x in sec.lines)
+            out[sec.arg] = (ok, text)
+    return out
+
+
+def check_rules_batch(files: list[str], cwd: Path, timeout: float,
+                      binary: str | None = None) -> dict[str, tuple[bool, str] | None]:
+    """``promtool check rules`` on many files (paths relative to ``cwd``) in one call."""
+    proc = run([binary or promtool(), "check", "rules", *files], cwd=cwd, timeout=timeout)
+    return _outcomes(proc.stdout, _CHECKING, files)
+
+
+def test_rules_batch(files: list[str], cwd: Path, timeout: float,
+                     binary: str | None = None) -> dict[str, tuple[bool, str] | None]:
+    """``promtool test rules`` on many test files (paths relative to ``cwd``) in one call."""
+    proc = run([binary or promtool(), "test", "rules", *files], cwd=cwd, timeout=timeout)
+    return _outcomes(proc.stdout, _UNIT, files)
