@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from moncheck.findings import Finding, error
+from moncheck.findings import Finding, error, warning
 from moncheck.slo import promql
 from moncheck.slo.catalog import Catalog
 from moncheck.slo.model import SLO, SpecFile
@@ -45,8 +45,28 @@ def check_queries(slo: SLO) -> list[Finding]:
     return out
 
 
+_WINDOW_TPL = re.compile(r"\{\{\s*\$labels\.sloth_window\s*\}\}")
+
+
+def check_annotations(slo: SLO) -> list[Finding]:
+    """Warn about ``{{$labels.sloth_window}}``: since Sloth v0.11 alerts carry no such label."""
+    out: list[Finding] = []
+    for kind, meta in (("page", slo.page), ("ticket", slo.ticket)):
+        if meta is None or meta.disable:
+            continue
+        for k, v in sorted(meta.annotations.items()):
+            if _WINDOW_TPL.search(v):
+                out.append(warning(
+                    "slo/spec", slo.path, meta.line,
+                    f'slo "{slo.name}": {kind} alert: annotation {k!r} uses '
+                    "{{$labels.sloth_window}}, which expands to an empty string: the alerts "
+                    "carry no sloth_window label (one alert whichever window pair fires, as in "
+                    "Sloth since v0.11)", hint="remove it from the annotation"))
+    return out
+
+
 def _valid_selectors(slo: SLO) -> list[tuple[str, promql.Selector]]:
-    out = []
+    out: list[tuple[str, promql.Selector]] = []
     for key in ("error_query", "total_query", "error_ratio_query"):
         q = getattr(slo, key)
         if not q:

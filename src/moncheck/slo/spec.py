@@ -55,9 +55,8 @@ def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
         return spec, errs.items
     first = docs[0]
     if isinstance(first, dict) and "version" in first:
-        if len(docs) > 1:
-            errs.add(yamlpos.line_of(docs[1]), "a prometheus/v1 spec file holds one document")
-        spec.slos = _load_sloth(first, errs)
+        # Several `---` documents are several specs (Sloth's examples/multifile.yml).
+        spec.slos = [slo for doc in docs for slo in _load_sloth(doc, errs)]
     elif isinstance(first, dict) and "apiVersion" in first:
         spec.slos = _load_openslo(docs, errs)
     else:
