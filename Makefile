@@ -4,18 +4,23 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools check test gate drill smoke bench clean
+.PHONY: setup tools lint check test gate drill smoke bench clean
 
 setup: $(STAMP) tools
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
 tools:
 	@scripts/ensure-tools.sh
+
+# ruff and mypy, configured in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
 
 gate: setup
 	$(VENV)/bin/moncheck check

@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def locust_rps(stack, users: int, seconds: int, workers: int) -> dict:  # noqa: ANN001
+def locust_rps(stack, users: int, seconds: int, workers: int) -> dict:
     from moncheck.drills.locust_proc import LocustRun
     from moncheck.drills.spec import Traffic
     traffic = Traffic(users=users, spawn_rate=users, rate_per_user=0, classes={"ApiUser": 1})

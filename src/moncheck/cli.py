@@ -19,7 +19,7 @@ from moncheck.commands import COMMANDS
 EXIT_USAGE = 2
 
 
-def _load_command(name: str):  # type: ignore[no-untyped-def]
+def _load_command(name: str):
     """The command module, or None while it is not written yet (only that module missing)."""
     module = f"moncheck.commands.{name}"
     try:

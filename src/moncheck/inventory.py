@@ -11,15 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-from moncheck import yamlpos
-from moncheck import jsonpos
+from moncheck import alertmanager as am
+from moncheck import config as config_mod
+from moncheck import jsonpos, templated, yamlpos
+from moncheck.catalog import (
+    TARGET_LABELS,
+    Catalog,
+    CatalogLabel,
+    CatalogMetric,
+    parse_catalog,
+)
+from moncheck.config import RepoConfig
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import LoadError, LocDict, LocList, line_of
-
-TARGET_LABELS = frozenset({"job", "instance"})
-HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
-SUMMARY_SUFFIXES = ("_sum", "_count")
 
 
 @dataclass
@@ -49,33 +53,7 @@ class RuleFile:
     path: str
     data: Any
     rules: list[Rule] = field(default_factory=list)
-
-
-@dataclass
-class CatalogLabel:
-    name: str
-    line: int
-    values: list[str] | None
-    bound: int | None
-    pattern: str | None
-
-
-@dataclass
-class CatalogMetric:
-    name: str
-    type: str
-    line: int
-    labels: dict[str, CatalogLabel]
-    raw: Any = None
-
-
-@dataclass
-class Catalog:
-    path: str
-    data: Any
-    metrics: dict[str, CatalogMetric] = field(default_factory=dict)
-    series: dict[str, tuple[CatalogMetric, str]] = field(default_factory=dict)
-    """Exposed series name -> (metric, series kind: counter/gauge/bucket/sum/count/...)."""
+    crd: bool = False  # the spec of a PrometheusRule custom resource (promtool cannot read the file)
 
 
 @dataclass
@@ -113,6 +91,78 @@ class YamlDoc:
     data: Any
 
 
+@dataclass(frozen=True)
+class AlertTest:
+    """One ``alert_rule_test`` entry: the alert it evaluates and whether it expects it to fire."""
+
+    alertname: str
+    line: int
+    fires: bool
+
+
+@dataclass
+class RuleTestGroup:
+    name: str | None
+    line: int
+    alert_tests: list[AlertTest] = field(default_factory=list)
+
+
+@dataclass
+class RuleTestFile(YamlDoc):
+    """A promtool unit-test file: its ``rule_files`` and test groups (``tests:``)."""
+
+    rule_files: list[str] = field(default_factory=list)
+    groups: list[RuleTestGroup] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> RuleTestFile:
+        doc = cls(path, data)
+        if not isinstance(data, dict):
+            return doc
+        doc.rule_files = [str(f) for f in data.get("rule_files") or [] if isinstance(f, str)]
+        for g in data.get("tests") or [] if isinstance(data.get("tests"), list) else []:
+            if not isinstance(g, dict):
+                continue
+            name = g.get("name")
+            group = RuleTestGroup(str(name) if name is not None else None, line_of(g))
+            arts = g.get("alert_rule_test") or g.get("alert_rule_tests") or []
+            for art in arts if isinstance(arts, list) else []:
+                if isinstance(art, dict) and art.get("alertname"):
+                    group.alert_tests.append(AlertTest(str(art["alertname"]), line_of(art), bool(art.get("exp_alerts"))))
+            doc.groups.append(group)
+        return doc
+
+
+@dataclass
+class AlertmanagerDoc(YamlDoc):
+    """``alertmanager.yml`` with its model (``config``), or the ``error`` that kept it from loading."""
+
+    config: am.Config | None = None
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> AlertmanagerDoc:
+        try:
+            return cls(path, data, am.parse_config(data, path))
+        except LoadError as e:
+            return cls(path, data, None, e)
+
+
+@dataclass
+class RoutingTestsDoc(YamlDoc):
+    """``routing-tests.yml`` with its cases, or the ``error`` when it is not a routing-tests file."""
+
+    cases: list[am.Case] = field(default_factory=list)
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any) -> RoutingTestsDoc:
+        try:
+            return cls(path, data, am.parse_routing_tests(data, path))
+        except LoadError as e:
+            return cls(path, data, [], e)
+
+
 @dataclass
 class Inventory:
     root: Path
@@ -120,11 +170,11 @@ class Inventory:
     load_findings: list[Finding] = field(default_factory=list)
     rule_files: list[RuleFile] = field(default_factory=list)
     catalog: Catalog | None = None
-    alertmanager: YamlDoc | None = None
-    routing_tests: YamlDoc | None = None
+    alertmanager: AlertmanagerDoc | None = None
+    routing_tests: RoutingTestsDoc | None = None
     prometheus: YamlDoc | None = None
     dashboards: list[Dashboard] = field(default_factory=list)
-    rule_tests: list[YamlDoc] = field(default_factory=list)
+    rule_tests: list[RuleTestFile] = field(default_factory=list)
     uptime: list[YamlDoc] = field(default_factory=list)
     slos: list[YamlDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
@@ -132,6 +182,7 @@ class Inventory:
     workflows: list[str] = field(default_factory=list)
     secret_scan: list[str] = field(default_factory=list)
     policy: YamlDoc | None = None
+    config: RepoConfig | None = None  # the repository's layout (None: loose files)
 
     @property
     def rules(self) -> list[Rule]:
@@ -162,12 +213,38 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _yaml(inv: Inventory, path: Path) -> tuple[str, Any] | None:
+    docs = _yaml_docs(inv, path, multi=False)
+    return (docs[0], docs[1][0]) if docs else None
+
+
+def load_yaml_doc(inv: Inventory, path: Path) -> YamlDoc | None:
+    """One YAML artifact kept whole; None (with a load finding) if it does not load."""
+    got = _yaml(inv, path)
+    return YamlDoc(*got) if got else None
+
+
+def _yaml_docs(inv: Inventory, path: Path, multi: bool) -> tuple[str, list[Any]] | None:
+    """The documents of a YAML file (one unless ``multi``); None after recording why not:
+    ``schema/yaml`` for broken YAML, ``schema/templated`` for a Helm/Jinja template."""
     rel = _rel(path, inv.root)
     try:
-        return rel, yamlpos.load(path, rel)
+        text = yamlpos.read_source(path, rel)
     except LoadError as e:
         inv.load_findings.append(error("schema/yaml", e.path, e.line, e.message))
         return None
+    try:
+        docs = yamlpos.loads_all(text, rel) if multi else [yamlpos.loads(text, rel)]
+        failed: LoadError | None = None
+    except LoadError as e:
+        docs, failed = [], e
+    tl = templated.marker_line(text, loads=failed is None)
+    if tl is not None:
+        inv.load_findings.append(error("schema/templated", rel, tl, templated.MESSAGE))
+        return None
+    if failed is not None:
+        inv.load_findings.append(error("schema/yaml", failed.path, failed.line, failed.message))
+        return None
+    return rel, docs
 
 
 def _str_map(node: Any) -> tuple[dict[str, str], dict[str, int]]:
@@ -188,6 +265,8 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
         if not isinstance(g, dict) or not isinstance(g.get("rules"), list):
             continue
         gname = str(g.get("name", ""))
+        # Prometheus 3 group labels apply to every rule of the group; a rule's own label wins.
+        glabels, glines = _str_map(g.get("labels"))
         for i, r in enumerate(g["rules"]):
             if not isinstance(r, dict):
                 continue
@@ -195,6 +274,7 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
             if not kind:
                 continue
             labels, label_lines = _str_map(r.get("labels"))
+            labels, label_lines = {**glabels, **labels}, {**glines, **label_lines}
             ann, ann_lines = _str_map(r.get("annotations"))
             expr = r.get("expr")
             rf.rules.append(
@@ -217,41 +297,6 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
                 )
             )
     return rf
-
-
-def parse_catalog(rel: str, data: Any) -> Catalog:
-    cat = Catalog(rel, data)
-    metrics = data.get("metrics") if isinstance(data, dict) else None
-    if not isinstance(metrics, list):
-        return cat
-    for m in metrics:
-        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
-            continue
-        labels: dict[str, CatalogLabel] = {}
-        lab = m.get("labels")
-        if isinstance(lab, dict):
-            for k, v in lab.items():
-                v = v if isinstance(v, dict) else {}
-                vals = v.get("values")
-                labels[str(k)] = CatalogLabel(
-                    str(k),
-                    line_of(lab, k),
-                    [str(x) for x in vals] if isinstance(vals, list) else None,
-                    v.get("bound") if isinstance(v.get("bound"), int) else None,
-                    v.get("pattern") if isinstance(v.get("pattern"), str) else None,
-                )
-        cm = CatalogMetric(m["name"], str(m.get("type", "")), line_of(m), labels, m)
-        cat.metrics[cm.name] = cm
-        if cm.type == "histogram":
-            for s in HISTOGRAM_SUFFIXES:
-                cat.series[cm.name + s] = (cm, s[1:])
-        elif cm.type == "summary":
-            cat.series[cm.name] = (cm, "quantile")
-            for s in SUMMARY_SUFFIXES:
-                cat.series[cm.name + s] = (cm, s[1:])
-        else:
-            cat.series[cm.name] = (cm, cm.type)
-    return cat
 
 
 def _walk_panels(node: Any) -> list[Any]:
@@ -296,10 +341,33 @@ def parse_dashboard(rel: str, data: Any) -> Dashboard:
 # ------------------------------------------------------------------------------- loaders
 
 
+def is_rule_crd(data: Any) -> bool:
+    """A PrometheusRule custom resource (prometheus-operator, ``monitoring.coreos.com/v1``)."""
+    return (
+        isinstance(data, dict)
+        and data.get("kind") == "PrometheusRule"
+        and str(data.get("apiVersion", "")).startswith("monitoring.coreos.com/")
+    )
+
+
+def _rule_docs(rel: str, docs: list[Any]) -> list[RuleFile]:
+    """Rule files of a file's documents: plain rule files, or the ``spec`` of each PrometheusRule
+    CRD (lines stay those of the file, so findings point into the CRD)."""
+    out = []
+    for d in docs:
+        if is_rule_crd(d):
+            rf = parse_rules(rel, d.get("spec") if isinstance(d.get("spec"), dict) else {})
+            rf.crd = True
+            out.append(rf)
+        elif d is not None:
+            out.append(parse_rules(rel, d))
+    return out
+
+
 def _add_rules(inv: Inventory, path: Path) -> None:
-    got = _yaml(inv, path)
+    got = _yaml_docs(inv, path, multi=True)
     if got:
-        inv.rule_files.append(parse_rules(*got))
+        inv.rule_files += _rule_docs(*got)
 
 
 def _add_dashboard(inv: Inventory, path: Path) -> None:
@@ -322,41 +390,42 @@ def _sorted(root: Path, *patterns: str) -> list[Path]:
 SECRET_SCAN_EXT = {".yml", ".yaml", ".json", ".md", ".tmpl", ".txt", ".conf", ".env", ".ini", ".toml"}
 
 
-def load_repo(repo: Path) -> Inventory:
-    """Load a repository laid out as in docs/contracts.md."""
-    inv = Inventory(root=repo, mode="repo")
-    mon = repo / "monitoring"
-    for p in _sorted(mon, "prometheus/rules/**/*.yml", "prometheus/rules/**/*.yaml"):
+def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
+    """Load a repository: the artifacts its ``moncheck.yml`` names (``config``; by default
+    read from ``repo``, whose absence means the layout of docs/contracts.md)."""
+    cfg = config if config is not None else config_mod.load(repo)
+    inv = Inventory(root=repo, mode="repo", config=cfg)
+    for p in cfg.files("rules"):
         _add_rules(inv, p)
-    cat = mon / "catalog" / "metrics.yml"
-    if cat.is_file() and (got := _yaml(inv, cat)):
-        inv.catalog = parse_catalog(*got)
-    for attr, p in (
-        ("alertmanager", mon / "alertmanager" / "alertmanager.yml"),
-        ("routing_tests", mon / "alertmanager" / "routing-tests.yml"),
-        ("prometheus", mon / "prometheus" / "prometheus.yml"),
-        ("policy", repo / "policies" / "policy.yml"),
-    ):
-        if p.is_file() and (got := _yaml(inv, p)):
-            setattr(inv, attr, YamlDoc(*got))
-    for p in _sorted(mon, "grafana/dashboards/**/*.json"):
+    for p in cfg.files("catalog"):
+        if got := _yaml(inv, p):
+            inv.catalog = parse_catalog(*got)
+    for p in cfg.files("alertmanager"):
+        if got := _yaml(inv, p):
+            inv.alertmanager = AlertmanagerDoc.parse(*got)
+    for p in cfg.files("routing_tests"):
+        if got := _yaml(inv, p):
+            inv.routing_tests = RoutingTestsDoc.parse(*got)
+    for attr in ("prometheus", "policy"):
+        for p in cfg.files(attr):
+            if got := _yaml(inv, p):
+                setattr(inv, attr, YamlDoc(*got))
+    for p in cfg.files("dashboards"):
         _add_dashboard(inv, p)
-    for attr, pats in (
-        ("rule_tests", ("tests/rules/**/*.test.yml", "tests/rules/**/*.test.yaml")),
-        ("uptime", ("monitoring/uptime/*.yml",)),
-        ("slos", ("monitoring/slos/*.yml",)),
-        ("drills", ("monitoring/drills/*.yml",)),
-    ):
-        for p in _sorted(repo, *pats):
+    for p in cfg.files("rule_tests"):
+        if got := _yaml(inv, p):
+            inv.rule_tests.append(RuleTestFile.parse(*got))
+    for attr in ("uptime", "slos", "drills"):
+        for p in cfg.files(attr):
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
-    inv.runbooks = {_rel(p, repo) for p in _sorted(mon, "runbooks/**/*.md")}
+    inv.runbooks = {_rel(p, repo) for p in cfg.files("runbooks")}
     inv.workflows = [_rel(p, repo) for p in _sorted(repo, ".github/workflows/*.yml", ".github/workflows/*.yaml")]
-    inv.secret_scan = [
-        _rel(p, repo)
-        for p in _sorted(mon, "**/*")
-        if p.suffix in SECRET_SCAN_EXT and not any(part.startswith(".") for part in p.relative_to(mon).parts)
-    ]
+    if cfg.secret_scan:
+        scan = [p for p in cfg.files("secret_scan") if p.suffix in SECRET_SCAN_EXT]
+    else:  # a config without secret_scan: every configured artifact
+        scan = [p for key in (*config_mod.GLOB_KEYS, *config_mod.PATH_KEYS) if key != "secret_scan" for p in cfg.files(key)]
+    inv.secret_scan = sorted({_rel(p, repo) for p in scan if not any(part.startswith(".") for part in p.relative_to(repo).parts)})
     return inv
 
 
@@ -378,14 +447,15 @@ def _kind_of(data: Any, path: Path) -> str:
         return "catalog"
     if "slos" in data and "service" in data:
         return "slo"
-    if "tests" in data and isinstance(data.get("tests"), list):
+    if isinstance(data.get("tests"), list) or "inhibit_tests" in data:
         return "routing_tests"
     return "unknown"
 
 
-def load_paths(paths: list[Path], cwd: Path) -> Inventory:
-    """Load loose files (or folders of them); each file's kind is detected by content."""
-    inv = Inventory(root=cwd, mode="loose")
+def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> Inventory:
+    """Load loose files (or folders of them); each file's kind is detected by content.
+    ``into``: add them to that (repository) inventory instead of a new one."""
+    inv = into if into is not None else Inventory(root=cwd, mode="loose")
     files: list[Path] = []
     for p in paths:
         p = p if p.is_absolute() else cwd / p
@@ -400,17 +470,25 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         if p.suffix == ".json":
             _add_dashboard(inv, p)
             continue
-        got = _yaml(inv, p)
-        if not got:
+        docs = _yaml_docs(inv, p, multi=True)
+        if not docs:
             continue
-        rel, data = got
+        rel, all_docs = docs
+        if len(all_docs) != 1 or is_rule_crd(all_docs[0]):
+            if all(is_rule_crd(d) or (isinstance(d, dict) and "groups" in d) or d is None for d in all_docs):
+                inv.rule_files += _rule_docs(rel, all_docs)
+            else:
+                inv.load_findings.append(error("schema/unknown-file", rel, 1,
+                                               "several YAML documents, not all PrometheusRule resources or rule files"))
+            continue
+        data = all_docs[0]
         kind = _kind_of(data, p)
         if kind == "rules":
             inv.rule_files.append(parse_rules(rel, data))
         elif kind == "rule_test":
-            inv.rule_tests.append(YamlDoc(rel, data))
+            inv.rule_tests.append(RuleTestFile.parse(rel, data))
         elif kind == "alertmanager":
-            inv.alertmanager = YamlDoc(rel, data)
+            inv.alertmanager = AlertmanagerDoc.parse(rel, data)
         elif kind == "prometheus":
             inv.prometheus = YamlDoc(rel, data)
         elif kind == "catalog":
@@ -418,7 +496,7 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
         elif kind == "slo":
             inv.slos.append(YamlDoc(rel, data))
         elif kind == "routing_tests":
-            inv.routing_tests = YamlDoc(rel, data)
+            inv.routing_tests = RoutingTestsDoc.parse(rel, data)
         else:
             inv.load_findings.append(
                 error(
@@ -433,6 +511,9 @@ def load_paths(paths: list[Path], cwd: Path) -> Inventory:
 
 
 __all__ = [
+    "TARGET_LABELS",
+    "AlertTest",
+    "AlertmanagerDoc",
     "Catalog",
     "CatalogLabel",
     "CatalogMetric",
@@ -441,10 +522,14 @@ __all__ = [
     "LocDict",
     "LocList",
     "Panel",
+    "RoutingTestsDoc",
     "Rule",
     "RuleFile",
+    "RuleTestFile",
+    "RuleTestGroup",
     "Target",
     "YamlDoc",
     "load_paths",
     "load_repo",
+    "parse_catalog",
 ]

@@ -25,17 +25,19 @@ class _Decoder(json.JSONDecoder):
         super().__init__()
         self._nl = [i for i, c in enumerate(text) if c == "\n"]
         self._text = text
-        self.parse_object = self._object  # type: ignore[assignment]
-        self.parse_array = self._array  # type: ignore[assignment]
+        self.parse_object = self._object
+        self.parse_array = self._array
         self.memo: dict = {}
-        self.scan_once = json.scanner.py_make_scanner(self)
+        # The pure-Python scanner calls parse_object/parse_array through the instance, so the
+        # located constructors are used; these internals are not in typeshed.
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
 
     def _line(self, idx: int) -> int:
         return bisect.bisect_left(self._nl, idx) + 1
 
     def _object(self, s_and_end: tuple[str, int], *args: Any, **kw: Any) -> tuple[Any, int]:
         s, start = s_and_end
-        pairs, end = json.decoder.JSONObject(s_and_end, *args, **kw)
+        pairs, end = json.decoder.JSONObject(s_and_end, *args, **kw)  # type: ignore[attr-defined]
         d = LocDict(pairs)
         d.line = self._line(start - 1)
         d.key_lines = {}
@@ -68,7 +70,7 @@ class _Decoder(json.JSONDecoder):
 
     def _array(self, s_and_end: tuple[str, int], scan_once: Any, **kw: Any) -> tuple[Any, int]:
         s, start = s_and_end
-        values, end = json.decoder.JSONArray(s_and_end, scan_once, **kw)
+        values, end = json.decoder.JSONArray(s_and_end, scan_once, **kw)  # type: ignore[attr-defined]
         lst = LocList(values)
         lst.line = self._line(start - 1)
         lst.item_lines = [getattr(v, "line", lst.line) for v in values]

@@ -1,12 +1,16 @@
 """The policy: settings of the checks (``policies/policy.yml``) and suppressions.
 
-Absent file (loose-paths mode) => defaults. The file is validated against
+Correctness first: without a policy file only the checks that find bugs run. Organisation rules
+(required labels and annotations, allowed severities, minimum ``for``, runbooks, tests and drills
+for every alert, name patterns...) are opt-in: a policy file lists them under ``enable:`` and
+configures them with the settings below. Absent file => ``Policy()`` (nothing opted in). The file is validated against
 ``policies/schemas/policy.schema.json`` by the ``schema/policy`` check; here we read it leniently
 so a bad policy still yields a usable one (and findings, never exceptions).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +34,10 @@ class Suppression:
     reason: str
     path: str
     line: int
+    expires: dt.date | None = None
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
 
     def covers(self, f: Finding, alert_at: dict[tuple[str, int], str]) -> bool:
         if not fnmatch.fnmatchcase(f.check, self.check):
@@ -60,6 +68,27 @@ class Policy:
     datasource_variable_type: str = "datasource"
     suppressions: list[Suppression] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    enabled: frozenset[str] = frozenset()  # opt-in organisation checks the policy turns on
+    disabled: frozenset[str] = frozenset()  # checks the policy turns off (globs)
+    alert_name_pattern: str | None = None  # alerts/name: the pattern names must match
+
+    def runs(self, check: str, opt_in: bool) -> bool:
+        """Whether the check runs under this policy."""
+        if any(fnmatch.fnmatchcase(check, d) for d in self.disabled):
+            return False
+        return not opt_in or any(fnmatch.fnmatchcase(check, e) for e in self.enabled)
+
+
+def parse_date(v: Any) -> dt.date | None:
+    """A YAML date or a ``YYYY-MM-DD`` string; None if it is neither."""
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v).strip())
+    except ValueError:
+        return None
 
 
 def parse_duration(text: Any) -> float | None:
@@ -115,6 +144,11 @@ def from_data(data: Any, path: str | None) -> Policy:
         if isinstance(catalog.get(key), int):
             setattr(pol, key, catalog[key])
     pol.deprecated_panels = _strs(dashboards.get("deprecated_panels"), pol.deprecated_panels)
+    pol.enabled = frozenset(_strs(data.get("enable"), []))
+    pol.disabled = frozenset(_strs(data.get("disable"), []))
+    pattern = alerts.get("alert_name_pattern")
+    if isinstance(pattern, str):
+        pol.alert_name_pattern = pattern
     sups = data.get("suppressions")
     if isinstance(sups, list):
         for i, s in enumerate(sups):
@@ -133,7 +167,14 @@ def from_data(data: Any, path: str | None) -> Policy:
                     )
                 )
                 continue
+            expires = None
+            if s.get("expires") is not None:
+                expires = parse_date(s["expires"])
+                if expires is None:
+                    pol.findings.append(error("policy/suppression", path or "policies/policy.yml", line_of(s, "expires", default=line),
+                                              f"suppression of {s.get('check')!r}: expires {s['expires']!r} is not a date (YYYY-MM-DD)"))
+                    continue
             pol.suppressions.append(
-                Suppression(str(s.get("check", "*")), str(s.get("target", "*")), reason, path or "", line_of(s, default=line))
+                Suppression(str(s.get("check", "*")), str(s.get("target", "*")), reason, path or "", line_of(s, default=line), expires)
             )
     return pol

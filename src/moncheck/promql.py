@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import promql_parser as pp
 
 COUNTER_FUNCS = frozenset({"rate", "irate", "increase"})
+# Range functions over events: one event makes them non-zero for exactly the range.
+EVENT_FUNCS = frozenset({"rate", "irate", "increase", "changes", "resets", "count_over_time"})
 # Functions whose result has no labels; others keep the labels of their first vector argument.
 _NO_LABELS = frozenset({"vector", "time", "scalar", "pi"})
 
@@ -135,7 +138,7 @@ def _collect(node: Any, out: Analysis, parent_func: str | None = None) -> list[S
         for a in node.args:
             sels += _collect(a, out, name)
         if name == "histogram_quantile" and len(node.args) == 2:
-            inner = _selectors_under(node.args[1])
+            inner = _bucket_selectors(node.args[1])
             le = labels_of_node(node.args[1], lambda _n: OPEN).has("le")
             out.quantiles.append(Quantile(tuple(inner), le is not False))
         return sels
@@ -152,6 +155,57 @@ def _collect(node: Any, out: Analysis, parent_func: str | None = None) -> list[S
     if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
         return _collect(node.expr, out)
     return []
+
+
+def matrix_ranges(node: Any) -> list[Any]:
+    """The ranges (timedeltas) of every range selector and subquery under ``node``."""
+    out: list[Any] = []
+
+    def visit(n: Any) -> None:
+        if isinstance(n, pp.MatrixSelector):
+            out.append(n.range)
+        elif isinstance(n, pp.SubqueryExpr):
+            out.append(n.range)
+            visit(n.expr)
+        elif isinstance(n, pp.Call):
+            for a in n.args:
+                visit(a)
+        elif isinstance(n, pp.AggregateExpr):
+            visit(n.expr)
+        elif isinstance(n, pp.BinaryExpr):
+            visit(n.lhs)
+            visit(n.rhs)
+        elif isinstance(n, (pp.ParenExpr, pp.UnaryExpr)):
+            visit(n.expr)
+
+    visit(node)
+    return out
+
+
+def bucket_side(node: Any) -> Any:
+    """The sub-expressions of a ``histogram_quantile`` input that carry the buckets: a join with
+    an info metric (``* on (instance) group_left (team) info``) adds labels, not buckets."""
+    node_ = node
+    while isinstance(node_, pp.ParenExpr):
+        node_ = node_.expr
+    if isinstance(node_, pp.BinaryExpr):
+        card = str(getattr(node_.modifier, "card", "")) if node_.modifier is not None else ""
+        op = str(node_.op)
+        if "ManyToOne" in card or op in ("and", "unless") or _is_scalar(node_.rhs):
+            return bucket_side(node_.lhs)
+        if "OneToMany" in card or _is_scalar(node_.lhs):
+            return bucket_side(node_.rhs)
+    return node
+
+
+def _bucket_selectors(node: Any) -> list[Selector]:
+    """Selectors on the bucket side of every binary expression under ``node``."""
+    if isinstance(node, (pp.AggregateExpr, pp.ParenExpr, pp.UnaryExpr)):
+        return _bucket_selectors(node.expr)
+    if isinstance(node, pp.BinaryExpr):
+        side = bucket_side(node)
+        return _bucket_selectors(side) if side is not node else _selectors_under(node)
+    return _selectors_under(node)
 
 
 def _selectors_under(node: Any) -> list[Selector]:
@@ -241,14 +295,14 @@ def labels_of_node(node: Any, labels_of: LabelsOf) -> Labels:
         if rscalar:
             return lhs
         op = str(node.op)
-        mod = node.modifier
+        bmod = node.modifier
         if op == "or":
             return lhs.union(rhs)
         if op in ("and", "unless"):
             return lhs
-        card = str(getattr(mod, "card", "")) if mod is not None else ""
-        matching = getattr(mod, "matching", None) if mod is not None else None
-        group = frozenset(getattr(mod, "group_labels", None) or [])
+        card = str(getattr(bmod, "card", "")) if bmod is not None else ""
+        matching = getattr(bmod, "matching", None) if bmod is not None else None
+        group = frozenset(getattr(bmod, "group_labels", None) or [])
         if "ManyToOne" in card:
             return lhs.add(group)
         if "OneToMany" in card:

@@ -1,8 +1,10 @@
 """pytest plugin (``pytest11`` entry point ``moncheck``).
 
 - Markers ``rules``, ``policy``, ``load``, ``smoke``; options in the ``moncheck`` group.
-- Every promtool test file ``tests/rules/**/*.test.yml`` is collected with ONE ITEM PER TEST
-  GROUP, named after the group's ``name:`` (else ``group<N>``), so ``-k HighErrorRate`` works.
+- Every promtool test file the repository's ``moncheck.yml`` names (``rule_tests`` globs; default
+  ``tests/rules/**/*.test.yml``) is collected with ONE ITEM PER TEST GROUP, named after the
+  group's ``name:``, else the alerts it tests, else ``group<N>``, so ``-k HighErrorRate`` works on
+  any repository.
   Running: the whole file once per session (one promtool start, ~75 ms); only when it fails is
   each failing group re-run alone to attribute the failure to it. Green runs, the common case,
   cost one promtool call per file instead of one per group.
@@ -49,15 +51,48 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
 
 
-def _in_rules_dir(path: Path) -> bool:
-    parts = path.parts
-    return any(a == "tests" and b == "rules" for a, b in zip(parts, parts[1:]))
+def _repo_root(config: pytest.Config) -> Path:
+    opt = config.getoption("moncheck_repo")
+    return Path(opt).resolve() if opt else config.rootpath
+
+
+_TESTS_KEY = pytest.StashKey[tuple[frozenset[Path], str | None]]()
+
+
+def _rule_test_files(config: pytest.Config) -> tuple[frozenset[Path], str | None]:
+    """The promtool test files of the repository's configuration, and why the configuration
+    cannot be read (None when it can); computed once per session."""
+    if _TESTS_KEY not in config.stash:
+        from moncheck import config as config_mod
+
+        try:
+            cfg = config_mod.load(_repo_root(config))
+            config.stash[_TESTS_KEY] = (frozenset(p.resolve() for p in cfg.files("rule_tests")), None)
+        except config_mod.ConfigError as e:
+            config.stash[_TESTS_KEY] = (frozenset(), f"{e.path}:{e.line}: {e.message}")
+    return config.stash[_TESTS_KEY]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.name.endswith(".test.yml") and _in_rules_dir(file_path.parent):
+    if file_path.suffix not in (".yml", ".yaml", ".toml"):
+        return None
+    files, problem = _rule_test_files(parent.config)
+    if problem is not None and file_path.parent == _repo_root(parent.config) and file_path.name in ("moncheck.yml", "pyproject.toml"):
+        return BrokenConfig.from_parent(parent, path=file_path, problem=problem)
+    if file_path.suffix != ".toml" and file_path.resolve() in files:
         return PromtoolFile.from_parent(parent, path=file_path)
     return None
+
+
+class BrokenConfig(pytest.File):
+    """A ``moncheck.yml`` that cannot be read: one collection error naming file and line."""
+
+    def __init__(self, *, problem: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.problem = problem
+
+    def collect(self) -> Any:
+        raise self.CollectError(self.problem)
 
 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -158,7 +193,7 @@ class PromtoolGroup(pytest.Item):
         return self.path, self.group.line - 1, f"promtool group: {self.name}"
 
 
-class RulesDir(pytest.Dir):
+class RulesDir(pytest.Dir):  # type: ignore[misc]  # Dir is @final for typing only; the subclass keeps its usual collection
     """``tests/rules``: its usual content plus the policy item."""
 
     def collect(self) -> Any:
@@ -179,8 +214,7 @@ class PolicyItem(pytest.Item):
         self.add_marker(pytest.mark.policy)
 
     def _repo(self) -> Path:
-        opt = self.config.getoption("moncheck_repo")
-        return Path(opt).resolve() if opt else self.config.rootpath
+        return _repo_root(self.config)
 
     def runtest(self) -> None:
         __tracebackhide__ = True

@@ -79,15 +79,30 @@ for _cls in (_Loader, _FastLoader):
 
 def loads(text: str, path: str = "<string>") -> Any:
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_FastLoader)
     except yaml.YAMLError:
         pass  # re-parse with the pure-Python loader, whose error marks are the exact ones
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
         raise LoadError(path, line, f"invalid YAML: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise LoadError(path, 1, f"invalid YAML: {e}") from None
+
+
+def loads_all(text: str, path: str = "<string>") -> list[Any]:
+    """Every document of a YAML stream (``---`` separated), with lines as in ``loads``."""
+    try:
+        return list(yaml.load_all(text, Loader=_FastLoader))  # SafeLoader subclass
+    except yaml.YAMLError:
+        pass
+    try:
+        return list(yaml.load_all(text, Loader=_Loader))  # SafeLoader subclass
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise LoadError(path, mark.line + 1 if mark else 1, f"invalid YAML: {e.problem or e.context}") from None
     except yaml.YAMLError as e:
         raise LoadError(path, 1, f"invalid YAML: {e}") from None
 
@@ -112,12 +127,19 @@ def load_all(path: Path, display: str | None = None) -> list[Any]:
     shown = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        return list(yaml.load_all(text, Loader=_Loader))  # noqa: S506
+        return list(yaml.load_all(text, Loader=_Loader))
     except (OSError, UnicodeDecodeError) as e:
         raise LoadError(shown, 1, f"cannot read file: {e}") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise LoadError(shown, mark.line + 1 if mark else 1, f"invalid YAML: {e.problem}") from None
+
+
+def item_lines(node: Any) -> list[int]:
+    """The line of each item of a loaded list (1 for a list that was not loaded with lines)."""
+    if isinstance(node, LocList):
+        return list(node.item_lines)
+    return [1] * len(node) if isinstance(node, list) else []
 
 
 def line_of(node: Any, key: str | None = None, default: int = 1) -> int:

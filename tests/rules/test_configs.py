@@ -73,7 +73,7 @@ def _routing_params() -> list:
         cases = routing_cases(ROUTING_TESTS, REPO)
     except yamlpos.LoadError as e:  # shown as one failing case, not a collection traceback
         return [pytest.param(e, id="routing-tests.yml")]
-    return [pytest.param(i, id=name) for i, (name, _, _) in enumerate(cases)]
+    return [pytest.param(i, id=c.name) for i, c in enumerate(cases)]
 
 
 @pytest.mark.parametrize("case", _routing_params())

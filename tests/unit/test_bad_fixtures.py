@@ -10,6 +10,14 @@ from moncheck.gate import run_gate
 
 BAD = Path(__file__).resolve().parents[1] / "fixtures" / "bad"
 
+
+@pytest.fixture
+def every_check(tmp_path: Path) -> Path:
+    """A policy that opts in to every organisation check with its default settings."""
+    p = tmp_path / "policy.yml"
+    p.write_text('enable: ["*"]\n')
+    return p
+
 # (id, repo (None: loose paths relative to BAD), loose paths, check, file, line)
 CASES = [
     ("malformed-yaml", None, ["malformed-yaml.yml"], "schema/yaml", "malformed-yaml.yml", 6),
@@ -58,19 +66,21 @@ CASES = [
 
 @pytest.mark.parametrize("repo,paths,check,file,line", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_fixture_is_found(repo: str | None, paths: list[str], check: str, file: str, line: int,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+                              monkeypatch: pytest.MonkeyPatch, every_check: Path) -> None:
     monkeypatch.chdir(BAD)
-    result = run_gate(BAD / repo if repo else BAD, [Path(p) for p in paths], tools=False)
+    # Repositories keep their own policy; loose files get one that opts in to every organisation rule.
+    result = run_gate(BAD / repo if repo else BAD, [Path(p) for p in paths], tools=False,
+                      policy=None if repo and (BAD / repo / "policies/policy.yml").is_file() else every_check)
     got = {(f.check, f.path, f.line) for f in result.findings}
     assert (check, file, line) in got, "\n".join(f.text() for f in result.findings)
 
 
-def test_no_false_positive_on_sibling_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_false_positive_on_sibling_alert(monkeypatch: pytest.MonkeyPatch, every_check: Path) -> None:
     """The tested alert of the untested fixture and the existing runbook are not reported."""
     monkeypatch.chdir(BAD)
-    untested = run_gate(BAD, [Path("untested")], tools=False).findings
+    untested = run_gate(BAD, [Path("untested")], tools=False, policy=every_check).findings
     assert [f.line for f in untested if f.check == "alerts/untested"] == [12]
-    runbook = run_gate(BAD / "missing-runbook", [], tools=False).findings
+    runbook = run_gate(BAD / "missing-runbook", [], tools=False, policy=every_check).findings
     assert [f.line for f in runbook if f.check == "alerts/runbook"] == [19]
 
 

@@ -107,7 +107,7 @@ def _render(fmt: str, workdir: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def test_formats_render_the_same_findings(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "rules.yml", BROKEN)
     text = {(m["path"], int(m["line"]), m["check"]) for m in map(TEXT_LINE.match, _render("text", workdir, capsys).splitlines()) if m}
-    as_json = {(r["path"], r["line"], r["check"]) for r in json.loads(_render("json", workdir, capsys))}
+    as_json = {(r["path"], r["line"], r["check"]) for r in json.loads(_render("json", workdir, capsys))["findings"]}
     gh_rx = re.compile(r"^::(error|warning|notice) file=(?P<f>[^,]+),line=(?P<l>\d+),title=(?P<t>[^:]+)::.+$")
     gh = {(m["f"], int(m["l"]), m["t"].replace("%2F", "/")) for m in map(gh_rx.match, _render("github", workdir, capsys).splitlines()) if m}
     assert text and text == as_json == gh
@@ -125,7 +125,7 @@ def test_output_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "rules.yml", BROKEN)
     assert cli.main(["check", "rules.yml", "--format", "json", "--output", "out/findings.json"]) == 1
     assert capsys.readouterr().out == ""
-    assert len(json.loads((workdir / "out/findings.json").read_text())) >= 2
+    assert len(json.loads((workdir / "out/findings.json").read_text())["findings"]) >= 2
 
 
 @pytest.mark.parametrize(
@@ -227,3 +227,16 @@ def test_console_script_end_to_end(workdir: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "moncheck: error: missing.yml: no such file or directory"
+
+
+def test_github_overflow_in_job_summary(workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    items = "".join(f"      - alert: A{i}\n        expr: rate(x_total[5m])\n" for i in range(12))
+    write(workdir, "rules.yml", "groups:\n  - name: g\n    rules:\n" + items)
+    summary_file = workdir / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    assert cli.main(["check", "rules.yml", "--format", "github"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert sum(x.startswith("::error ") for x in out) == 10
+    assert out[-1] == "::notice title=moncheck::2 more findings are listed in the job summary"
+    rows = [x for x in summary_file.read_text().splitlines() if x.startswith("| rules.yml")]
+    assert [r.split(" | ")[1] for r in rows] == ["25", "27"]

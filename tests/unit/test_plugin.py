@@ -67,8 +67,32 @@ def test_one_item_per_group(rules_repo: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines([
         "tests/rules/service.test.yml::HighErrorRate fires",
         "tests/rules/service.test.yml::InstanceDown expects the wrong job",
-        "tests/rules/service.test.yml::group3",
+        "tests/rules/service.test.yml::InstanceDown",
     ])
+
+
+def test_configured_globs_and_ids_from_alert_names(pytester: pytest.Pytester) -> None:
+    """A peer's layout: tests in tests.yaml named nowhere but moncheck.yml, groups without names."""
+    pytester.makefile(".yml", **{"prom/rules": RULES})
+    unnamed = TESTS.replace("../../monitoring/rules.yml", "rules.yml").replace("  - name: HighErrorRate fires\n    interval", "  - interval")
+    (pytester.path / "prom/tests.yaml").write_text(unnamed)
+    (pytester.path / "moncheck.yml").write_text("rules: [prom/rules.yml]\nrule_tests: [prom/tests.yaml]\n")
+    result = pytester.runpytest("--collect-only", "-q", "--moncheck-no-policy")
+    result.stdout.fnmatch_lines([
+        "prom/tests.yaml::HighErrorRate",
+        "prom/tests.yaml::InstanceDown expects the wrong job",
+        "prom/tests.yaml::InstanceDown",
+    ])
+    result = pytester.runpytest("-k", "HighErrorRate", "--moncheck-no-policy", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_broken_config_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "moncheck.yml").write_text("rules: [a.yml]\nrule_test: [t.yml]\n")
+    pytester.makefile(".yml", t="tests: []\n")
+    result = pytester.runpytest("--collect-only", "-q")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*moncheck.yml:2: unknown key 'rule_test' (known: version, rules, rule_tests, *"])
 
 
 def test_failing_group_shows_name_and_diff(rules_repo: pytest.Pytester) -> None:
@@ -128,6 +152,8 @@ def test_policy_item_fails_with_findings(pytester: pytest.Pytester) -> None:
               - alert: NoLabels
                 expr: up == 0
         """))
+    (pytester.path / "policies").mkdir()
+    (pytester.path / "policies/policy.yml").write_text("enable: [alerts/required-labels]\n")
     result = pytester.runpytest("-m", "policy", "--moncheck-repo", str(pytester.path))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -215,7 +215,7 @@ def test_real_alertmanager_reaches_every_receiver(sink: Sink, tmp_path: Path) ->
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_http(am_url + "/-/ready", proc)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         alert = {"labels": {"alertname": "SinkDrill", "severity": "critical"},
                  "annotations": {"summary": "sink drill"}, "startsAt": now.isoformat()}
         assert requests.post(am_url + "/api/v2/alerts", json=[alert], timeout=5).status_code == 200
@@ -229,7 +229,7 @@ def test_real_alertmanager_reaches_every_receiver(sink: Sink, tmp_path: Path) ->
         while arrived("firing") != expected and time.monotonic() < deadline:
             time.sleep(0.2)
         assert arrived("firing") == expected
-        alert["endsAt"] = datetime.now(timezone.utc).isoformat()
+        alert["endsAt"] = datetime.now(UTC).isoformat()
         assert requests.post(am_url + "/api/v2/alerts", json=[alert], timeout=5).status_code == 200
         deadline = time.monotonic() + 20
         while arrived("resolved") != expected and time.monotonic() < deadline:

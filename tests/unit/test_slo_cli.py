@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import ClassVar
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,9 +49,9 @@ def test_bad_repo_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 class _FakeProm(BaseHTTPRequestHandler):
-    answers: dict[str, float | None] = {}
+    answers: ClassVar[dict[str, float | None]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         q = parse_qs(urlparse(self.path).query).get("query", [""])[0]
         value = next((v for k, v in self.answers.items() if k in q), None)
         result = [] if value is None else [{"metric": {}, "value": [0, str(value)]}]

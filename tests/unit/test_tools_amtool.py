@@ -122,14 +122,14 @@ ROUTING_TESTS = """\
 tests:
   - name: critical pages
     labels: {alertname: A, severity: critical}
-    receivers: [slack-critical, pagerduty-critical]
+    receivers: [pagerduty-critical, slack-critical]
   - name: wrong receivers
     labels: {severity: high}
     receivers: [slack-alerts]
   - name: critical mutes warning
     inhibit:
       source: {alertname: A, severity: critical}
-      target: {labels: {alertname: A, severity: warning}}
+      target: {alertname: A, severity: warning}
       inhibited: true
   - name: wrong inhibition expectation
     inhibit:
@@ -151,7 +151,7 @@ def test_routing_tests(tmp_path: Path) -> None:
     assert [(f.path, f.line) for f in found] == [
         ("am/routing-tests.yml", 5), ("am/routing-tests.yml", 13), ("am/routing-tests.yml", 18), ("am/routing-tests.yml", 21)
     ]
-    assert all(f.check == "alertmanager/routing-tests" for f in found)
+    assert all(f.check == "amtool/routing-tests" for f in found)
     assert "['email-engineering'], expected ['slack-alerts']" in found[0].message
     assert 'routing test "wrong inhibition expectation"' in found[1].message
     assert "needs a `name`" in found[2].message
@@ -160,14 +160,19 @@ def test_routing_tests(tmp_path: Path) -> None:
 def test_routing_case_by_index(tmp_path: Path) -> None:
     cfg = put(tmp_path, "alertmanager.yml", CONFIG)
     tests = put(tmp_path, "routing-tests.yml", ROUTING_TESTS)
-    names = [name for name, _, _ in am.routing_cases(tests, tmp_path)]
+    names = [c.name for c in am.routing_cases(tests, tmp_path)]
     assert names[:2] == ["critical pages", "wrong receivers"] and names[4] == "tests[5]"
     assert am.run_routing_case(cfg, tests, tmp_path, 0) is None
     assert am.run_routing_case(cfg, tests, tmp_path, 1) is not None
 
 
-def test_routing_tests_bad_layout(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ["cases: []\n", "- {name: a, labels: {a: b}, receivers: [x]}\n"],
+                         ids=["unknown-layout", "list-form"])
+def test_routing_tests_bad_layout_is_one_located_finding(tmp_path: Path, text: str) -> None:
     cfg = put(tmp_path, "alertmanager.yml", CONFIG)
-    tests = put(tmp_path, "routing-tests.yml", "cases: []\n")
+    tests = put(tmp_path, "routing-tests.yml", text)
+    (f,) = am.run_routing_tests(cfg, tests, tmp_path)
+    assert (f.check, f.path, f.line) == ("amtool/routing-tests", "routing-tests.yml", 1)
+    assert f.message.startswith("routing tests not run: not a routing-tests file: expected a mapping")
     with pytest.raises(yamlpos.LoadError, match="tests"):
-        am.run_routing_tests(cfg, tests, tmp_path)
+        am.routing_cases(tests, tmp_path)

@@ -3,16 +3,19 @@ validation with located errors."""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
+from moncheck import durations, resources
 from moncheck.findings import Finding, error
 from moncheck.inventory import TARGET_LABELS, Inventory, Rule
 from moncheck.policy import Policy
-from moncheck.promql import OPEN, Labels, labels_of_node, analyze
+from moncheck.promql import OPEN, Labels, analyze, labels_of_node
 from moncheck.yamlpos import LocDict, LocList
 
 
@@ -23,7 +26,7 @@ class Skip(Exception):
 @dataclass
 class Check:
     id: str
-    fn: Callable[["Context"], list[Finding]]
+    fn: Callable[[Context], list[Finding]]
 
 
 @dataclass
@@ -104,24 +107,34 @@ class Context:
 
 # ----------------------------------------------------------------------------- schemas
 
-_PKG_SCHEMAS = Path(__file__).resolve().parents[3] / "policies" / "schemas"
-
-
 @lru_cache(maxsize=32)
 def _schema_validator(path: str) -> Any:
     import jsonschema
 
     schema = json.loads(Path(path).read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    checker = copy.deepcopy(cls.FORMAT_CHECKER)
+    # `format: duration` is Prometheus' (moncheck.durations), not ISO 8601's.
+    checker.checkers.pop(durations.FORMAT, None)
+    checker.checks(durations.FORMAT)(lambda v: not isinstance(v, str) or durations.is_valid(v))
+    return cls(schema, format_checker=checker)
 
 
 def schema_path(root: Path, kind: str) -> Path | None:
-    for base in (root / "policies" / "schemas", _PKG_SCHEMAS):
-        p = base / f"{kind}.schema.json"
+    """The repository's own ``policies/schemas/<kind>.schema.json``, else the one shipped with
+    moncheck (package data)."""
+    for p in (root / "policies" / "schemas" / f"{kind}.schema.json", resources.schema_path(kind)):
         if p.is_file():
             return p
     return None
+
+
+def validator_for_kind(root: Path, kind: str) -> Any:
+    """A jsonschema validator for ``kind`` (``rules``, ``slo``...); ``Skip`` when no schema exists."""
+    sp = schema_path(root, kind)
+    if sp is None:
+        raise Skip(f"schema {kind}.schema.json not found")
+    return _schema_validator(str(sp))
 
 
 def locate(data: Any, path: list[Any]) -> int:
@@ -140,10 +153,7 @@ def locate(data: Any, path: list[Any]) -> int:
 
 
 def validate(ctx: Context, check_id: str, kind: str, rel: str, data: Any) -> list[Finding]:
-    sp = schema_path(ctx.inv.root, kind)
-    if sp is None:
-        raise Skip(f"schema {kind}.schema.json not found")
-    v = _schema_validator(str(sp))
+    v = validator_for_kind(ctx.inv.root, kind)
     out = []
     for e in sorted(v.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"

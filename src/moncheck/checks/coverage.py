@@ -8,14 +8,7 @@ from moncheck.findings import Finding, error
 
 def tested_alerts(ctx: Context) -> set[str]:
     """Alert names some alert_rule_test expects to fire (non-empty exp_alerts)."""
-    names: set[str] = set()
-    for doc in ctx.inv.rule_tests:
-        tests = doc.data.get("tests") if isinstance(doc.data, dict) else None
-        for t in tests or []:
-            for art in (t.get("alert_rule_test") or t.get("alert_rule_tests") or []) if isinstance(t, dict) else []:
-                if isinstance(art, dict) and art.get("exp_alerts") and art.get("alertname"):
-                    names.add(str(art["alertname"]))
-    return names
+    return {a.alertname for doc in ctx.inv.rule_tests for g in doc.groups for a in g.alert_tests if a.fires}
 
 
 def alerts_untested(ctx: Context) -> list[Finding]:

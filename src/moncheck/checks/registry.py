@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moncheck.checks import alertmanager, catalog, coverage, dashboards, misc, rules, secrets, slo, workflows
+from moncheck.checks import alertmanager, catalog, coverage, dashboards, exprs, misc, rules, secrets, slo, workflows
 from moncheck.checks.base import Check
 
 CHECKS: list[Check] = [
@@ -18,6 +18,12 @@ CHECKS: list[Check] = [
     Check("promql/unknown-metric", rules.promql_unknown_metric),
     Check("promql/rate-on-non-counter", rules.promql_rate_on_non_counter),
     Check("promql/histogram-quantile", rules.promql_histogram_quantile),
+    Check("promql/impossible-match", exprs.promql_impossible_match),
+    Check("promql/count-zero", exprs.promql_count_zero),
+    Check("promql/regex-anchors", exprs.promql_regex_anchors),
+    Check("promql/regex-literal", exprs.promql_regex_literal),
+    Check("alerts/no-comparison", exprs.alerts_no_comparison),
+    Check("alerts/value-humanize", exprs.alerts_value_humanize),
     Check("alerts/required-labels", rules.alerts_required_labels),
     Check("alerts/required-annotations", rules.alerts_required_annotations),
     Check("alerts/template", rules.alerts_template),
@@ -40,6 +46,23 @@ CHECKS: list[Check] = [
     Check("drills/coverage", slo.drills_coverage),
 ]
 
-# Ids emitted outside CHECKS: load errors, policy problems, tool wrappers.
-OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "policy/suppression", "alertmanager/routing", "alertmanager/inhibition",
+# Ids of the tool wrappers (moncheck.tools), run by the gate after CHECKS.
+TOOL_IDS = ["promtool/check-rules", "promtool/check-config", "promtool/test-rules", "amtool/check-config",
+            "amtool/routing-tests"]
+
+# Organisation rules: they run only when the policy file lists them under `enable:` (correctness
+# first: without a policy, only findings that are bugs are reported).
+OPT_IN = frozenset({
+    "alerts/required-labels", "alerts/required-annotations", "alerts/severity", "alerts/team", "alerts/for",
+    "alerts/runbook", "alerts/untested", "alerts/unrouted", "drills/coverage", "catalog/high-cardinality",
+    "dashboards/deprecated-panel", "dashboards/datasource-variable",
+})
+
+# Ids emitted outside CHECKS and the tools: load errors, policy problems, SLO detail ids.
+OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "schema/templated", "policy/suppression",
              "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested"]
+
+
+def known_ids() -> frozenset[str]:
+    """Every public check id: what findings say, docs/checks/ documents and suppressions accept."""
+    return frozenset([c.id for c in CHECKS] + TOOL_IDS + OTHER_IDS)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 from moncheck.checks.base import Context, Skip, validate
@@ -11,6 +13,8 @@ from moncheck.inventory import Rule
 from moncheck.policy import parse_duration
 from moncheck.promql import (
     COUNTER_FUNCS,
+    EVENT_FUNCS,
+    matrix_ranges,
     _selectors_under,
     analyze,
     labels_of_node,
@@ -127,8 +131,10 @@ def quantile_findings(ctx: Context, expr: str, path: str, line: int, what: str, 
             elif s.name in ctx.records:
                 if ctx.labels_of(s.name).has("le") is False:
                     out.append(error(check, path, line, f"{what}: histogram_quantile() over {s.name!r}, whose result has no 'le' label"))
-            elif cat is None and not s.name.endswith("_bucket"):
-                out.append(warning(check, path, line, f"{what}: histogram_quantile() over {s.name!r}, which is not a _bucket series"))
+            elif cat is None and "_bucket" not in s.name and ":" not in s.name and not any("_bucket" in (x.name or "") for x in q.selectors):
+                # Recording rules (level:metric:op) defined elsewhere may hold buckets: not judged.
+                out.append(warning(check, path, line, f"{what}: histogram_quantile() over {s.name!r}, which is not a _bucket series",
+                                   "classic histograms are read through their _bucket series (native histograms need Prometheus 2.40+)"))
     return out
 
 
@@ -219,42 +225,100 @@ def alerts_team(ctx: Context) -> list[Finding]:
     return out
 
 
-_CAMEL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+def _loaded_together(ctx: Context) -> dict[str, str]:
+    """Rule file -> the Prometheus that loads it. Files matched by the ``rule_files`` of the
+    repository's prometheus.yml share one server; any other file is a server of its own (per-
+    environment copies of a file are never loaded together, so they are no duplicates)."""
+    out = {rf.path: rf.path for rf in ctx.inv.rule_files}
+    prom = ctx.inv.prometheus
+    patterns = prom.data.get("rule_files") if prom is not None and isinstance(prom.data, dict) else None
+    if not isinstance(patterns, list):
+        return out
+    base = PurePosixPath(prom.path).parent  # type: ignore[union-attr]
+    for path in out:
+        rel = PurePosixPath(path)
+        for pat in patterns:
+            full = pat if str(pat).startswith("/") else str(base / str(pat))
+            if fnmatch.fnmatchcase(str(rel), full) or fnmatch.fnmatchcase(rel.name, str(pat)):
+                out[path] = "prometheus"
+                break
+    return out
+
+
+def _expr_key(expr: str) -> str:
+    a = analyze(expr)
+    return str(a.ast) if a.ok else " ".join(expr.split())
 
 
 def alerts_name(ctx: Context) -> list[Finding]:
-    """CamelCase names, unique per severity: one alert may come in several severity tiers
-    (Sloth's page/ticket pair, warning+critical thresholds; inhibition mutes the lower tier),
-    but two rules with the same name and severity are indistinguishable in routing and tests."""
+    """Duplicate rules, and (when the policy sets ``alert_name_pattern``) names that break it.
+
+    A duplicate is the same alert (name, labels and expression) twice in what one Prometheus
+    loads: it evaluates twice and writes the same ALERTS series. The same name with other labels
+    or another expression is legitimate: severity tiers, multi-window burn-rate alerts."""
     out = []
-    first: dict[tuple[str, str], Rule] = {}
+    pattern = re.compile(ctx.pol.alert_name_pattern) if ctx.pol.alert_name_pattern else None
+    server = _loaded_together(ctx)
+    first: dict[tuple[str, str, tuple[tuple[str, str], ...], str], Rule] = {}
     for r in ctx.inv.alerts:
         line = r.line_of("alert")
-        if not _CAMEL.match(r.name):
-            out.append(error("alerts/name", r.file, line, f"alert name {r.name!r} is not CamelCase", "e.g. HighErrorRate"))
-        key = (r.name, r.labels.get("severity", ""))
+        if pattern is not None and not pattern.search(r.name):
+            out.append(error("alerts/name", r.file, line, f"alert name {r.name!r} does not match the policy's {pattern.pattern!r}",
+                             "e.g. HighErrorRate"))
+        key = (server.get(r.file, r.file), r.name, tuple(sorted(r.labels.items())), _expr_key(r.expr))
         if key in first:
             f = first[key]
             out.append(error("alerts/name", r.file, line,
-                             f"duplicate alert {r.name!r} with severity {key[1]!r} (first defined at {f.file}:{f.line_of('alert')})",
-                             "alert names are unique per severity: runbooks, tests and routing refer to them"))
+                             f"duplicate alert {r.name!r}: same labels and expression as at {f.file}:{f.line_of('alert')}",
+                             "the copy evaluates twice and writes the same ALERTS series: remove one"))
         else:
             first[key] = r
     return out
+
+
+def event_window(expr: str) -> float | None:
+    """Seconds a single event keeps ``expr`` true, when every selector counts events over a
+    range (``increase(x[5m]) > 0`` holds for 5m after one increment); None otherwise."""
+    a = analyze(expr)
+    if not a.ok or not a.selectors:
+        return None
+    if any(s.range_func not in EVENT_FUNCS or not s.is_range for s in a.selectors):
+        return None
+    ranges = [r.total_seconds() for r in matrix_ranges(a.ast)]
+    return max(ranges) if ranges else None
 
 
 def alerts_for(ctx: Context) -> list[Finding]:
     out = []
     for r in ctx.inv.alerts:
         secs = parse_duration(r.for_) if r.for_ is not None else 0.0
-        if secs is None:
-            continue  # malformed duration: schema/rules reports it
         need = ctx.pol.min_for.get(r.labels.get("severity", ""))
-        if need is not None and secs < need:
-            out.append(error("alerts/for", r.file, r.line_of("for") if "for" in r.key_lines else r.line,
-                             f"alert {r.name!r}: for {r.for_ or '0s'} is shorter than the {need:g}s required for severity {r.labels.get('severity')!r}",
-                             "a longer 'for' avoids paging on blips"))
+        if secs is None:
+            # Prometheus refuses the file; an unknown `for` must not pass a severity's minimum.
+            out.append(error("alerts/for", r.file, r.line_of("for"),
+                             f"alert {r.name!r}: for {r.for_!r} is not a Prometheus duration",
+                             "use e.g. 5m or 1h30m: units y w d h m s ms, largest first, each once; or 0"))
+            continue
+        if need is None or secs >= need:
+            continue
+        window = event_window(r.expr)
+        if window is not None and need >= window:
+            # Raising `for` alone would make one event never fire: the expression holds only `window`.
+            hint = (f"one event keeps this expression true for only {_fmt(window)} (its range): a 'for' of "
+                    f"{_fmt(need)} would never fire on it; widen the range to more than {_fmt(need)} as well")
+        else:
+            hint = f"raise 'for' to at least {_fmt(need)}: a page must outlast a blip"
+        out.append(error("alerts/for", r.file, r.line_of("for") if "for" in r.key_lines else r.line,
+                         f"alert {r.name!r}: for {r.for_ or '0s'} is shorter than the {_fmt(need)} required for severity {r.labels.get('severity')!r}",
+                         hint))
     return out
+
+
+def _fmt(secs: float) -> str:
+    for unit, n in (("h", 3600), ("m", 60)):
+        if secs >= n and secs % n == 0:
+            return f"{secs / n:g}{unit}"
+    return f"{secs:g}s"
 
 
 # ----------------------------------------------------------------------------- templates
@@ -273,7 +337,10 @@ def template_problems(text: str) -> tuple[list[str], set[str]]:
     if text.count("{{") != text.count("}}"):
         problems.append("unbalanced '{{' / '}}'")
         return problems, labels
-    depth, declared = 0, set()
+    # Open blocks; inside range/with the dot is rebound (``{{ range query "up" }}{{ .Labels.x }}``
+    # reads the query's series), so ``.Labels`` there is not the alert's.
+    blocks: list[str] = []
+    declared: set[str] = set()
     for m in _ACTION.finditer(text):
         body = m.group(1)
         if body.startswith("/*"):
@@ -281,23 +348,28 @@ def template_problems(text: str) -> tuple[list[str], set[str]]:
         if "{{" in body:
             problems.append(f"unbalanced '{{{{' / '}}}}' near {m.group(0)[:40]!r}")
             continue
-        if _BLOCK_OPEN.match(body):
-            depth += 1
+        opened = _BLOCK_OPEN.match(body)
+        if opened:
+            blocks.append(opened.group(1))
         elif body == "end":
-            depth -= 1
-            if depth < 0:
+            if not blocks:
                 problems.append("{{ end }} without an opening if/range/with")
-                depth = 0
-        for dm in re.finditer(r"\$(\w+)\s*:?=", body):
-            declared.add(dm.group(1))
+            else:
+                blocks.pop()
+        assign = re.search(r":?=(?!=)", body)
+        if assign:  # `$x := ...`, `range $i, $x := ...`: every variable left of the assignment
+            declared.update(re.findall(r"\$(\w+)", body[: assign.start()]))
         for vm in _VAR.finditer(body):
             name, path = vm.group(1), vm.group(2)
             if name not in _KNOWN_VARS and name not in declared:
                 problems.append(f"undefined variable ${name}")
             if name == "labels" and path:
                 labels.add(path.split(".")[1])
-        labels.update(_LABELS_FIELD.findall(body))
-    if depth > 0:
+        if not any(b in ("range", "with", "define", "block") for b in blocks[: len(blocks) - bool(opened)]) and not (
+            opened and opened.group(1) in ("range", "with")
+        ):
+            labels.update(_LABELS_FIELD.findall(body))
+    if blocks:
         problems.append("if/range/with without {{ end }}")
     return problems, labels
 

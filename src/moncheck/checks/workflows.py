@@ -42,17 +42,17 @@ def workflows_schema(ctx: Context) -> list[Finding]:
     by_abs = {str(ctx.inv.abspath(w)): w for w in ctx.inv.workflows}
     out = []
     docs: dict[str, object] = {}
-    for e in report.get("errors", []) + report.get("parse_errors", []):
-        path = str(e.get("filename", ""))
+    for err in report.get("errors", []) + report.get("parse_errors", []):
+        path = str(err.get("filename", ""))
         rel = by_abs.get(path, path)
         if rel not in docs:
             try:
                 docs[rel] = load(ctx.inv.abspath(rel), rel)
             except LoadError:
                 docs[rel] = None
-        deep = e.get("best_deep_match") or {}
-        where = str(deep.get("path") or e.get("path", "$"))
-        message = str(deep.get("message") or e.get("message", "invalid"))
+        deep = err.get("best_deep_match") or {}
+        where = str(deep.get("path") or err.get("path", "$"))
+        message = str(deep.get("message") or err.get("message", "invalid"))
         pointer = [p for p in where.lstrip("$").split(".") if p]
         steps: list[object] = []
         for p in pointer:

@@ -15,7 +15,7 @@ from pathlib import Path
 EXIT_USAGE = 2
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "report", help="build the daily health report from Prometheus and Alertmanager",
         description="Total requests, error ratio, p95 latency, SLO availability, health and every alert "
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return _print(result, args.out)
 
 
-def _with_local_stack(repo: Path, since_s: float, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _with_local_stack(repo: Path, since_s: float, args: argparse.Namespace):
     from moncheck.report.build import build
     from moncheck.report.traffic import drive
 
@@ -92,7 +92,7 @@ def _with_local_stack(repo: Path, since_s: float, args: argparse.Namespace):  # 
         return None
 
 
-def _print(result, out: Path) -> int:  # type: ignore[no-untyped-def]
+def _print(result, out: Path) -> int:
     d = result.data
     for o in result.failed:
         print(f"moncheck report: FAILED expectation: {o.text()}", file=sys.stderr)

@@ -9,7 +9,7 @@ from pathlib import Path
 from moncheck.findings import RENDERERS, Finding, Severity, default_format
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("slo", help="SLOs as code: validate, generate, report",
                               description="SLO specs (Sloth prometheus/v1, OpenSLO v1) in "
                               "monitoring/slos/ -> Sloth-compatible rules, promtool tests, "

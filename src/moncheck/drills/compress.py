@@ -148,7 +148,7 @@ def compress_expr(text: str, ctx: _Ctx, line: int, rule: str) -> str | None:
                         f"{name}() window {format_duration(a.range)} holds fewer than 2 scrapes of "
                         f"{format_duration(ctx.scrape_ms)} (needs 2 samples, at any speed)")
 
-    def post(node: pp.Expr) -> pp.Expr | None:
+    def post(node: pp.Expr) -> None:
         # Only collects facts. Durations are scaled afterwards by _scale_in_place: promql-parser's
         # transform() ignores attribute edits made on visited nodes, while edits through the live
         # getters of the parsed tree do stick (and our printer reads them).
@@ -216,7 +216,7 @@ def compress_rules(doc: Any, speed: float, path: str, scrape_ms: int, eval_ms: i
                              f"group {group.get('name')} interval")
             if v is not None:
                 og["interval"] = v
-                if parse_duration_ms(v) < MIN_EVAL_MS:
+                if (parse_duration_ms(v) or 0) < MIN_EVAL_MS:
                     ctx.problems.append(Problem(path, yamlpos.line_of(group, "interval"),
                                                 f"group {group.get('name')}: interval {v} is below "
                                                 f"the {MIN_EVAL_MS}ms evaluation floor"))
@@ -268,10 +268,10 @@ def compress_prometheus(cfg: Any, speed: float, path: str) -> Result:
         if v is None:
             continue
         og[key] = v
-        if key in floors and parse_duration_ms(v) < floors[key]:
+        if key in floors and (parse_duration_ms(v) or 0) < floors[key]:
             ctx.problems.append(Problem(
                 path, line, f"global {key} {g.get(key, default)} / speed {speed:g} = {v} is below the "
-                f"{floors[key]}ms floor; use a speed <= {parse_duration_ms(g.get(key, default)) / floors[key]:g}"))
+                f"{floors[key]}ms floor; use a speed <= {(parse_duration_ms(g.get(key, default)) or 0) / floors[key]:g}"))
     # A scrape timeout may not exceed its interval; after rounding keep it strictly inside.
     _clamp_timeout(og)
     for job, ojob in zip(cfg.get("scrape_configs") or [], out.get("scrape_configs") or []):
@@ -280,11 +280,11 @@ def compress_prometheus(cfg: Any, speed: float, path: str) -> Result:
                 v = ctx.duration(job[key], yamlpos.line_of(job, key), f"job {job.get('job_name')} {key}")
                 if v is not None:
                     ojob[key] = v
-        if "scrape_interval" in job and parse_duration_ms(ojob["scrape_interval"]) < MIN_SCRAPE_MS:
+        if "scrape_interval" in job and (parse_duration_ms(ojob["scrape_interval"]) or 0) < MIN_SCRAPE_MS:
             ctx.problems.append(Problem(path, yamlpos.line_of(job, "scrape_interval"),
                                         f"job {job.get('job_name')}: scrape_interval below {MIN_SCRAPE_MS}ms"))
         if "scrape_timeout" not in job and "scrape_interval" in job:
-            ojob["scrape_timeout"] = min(og["scrape_timeout"], ojob["scrape_interval"], key=parse_duration_ms)
+            ojob["scrape_timeout"] = min(og["scrape_timeout"], ojob["scrape_interval"], key=lambda d: parse_duration_ms(d) or 0)
         _clamp_timeout(ojob)
     return Result(out, ctx.problems, ctx.caveats)
 

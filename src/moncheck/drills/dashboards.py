@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import requests
 
@@ -57,8 +58,8 @@ def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: 
         if not exprs:
             continue
         empty = []
-        for e in exprs:
-            q = substitute(e, scrape_ms, int(up_s * 1000))
+        for expr in exprs:
+            q = substitute(expr, scrape_ms, int(up_s * 1000))
             try:
                 r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10)
                 body = r.json()

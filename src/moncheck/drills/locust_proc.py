@@ -69,7 +69,7 @@ class LocustRun:
                        for _ in range(self.workers)]
         else:
             workers = []
-        log = open(self.dir / "locust.log", "ab")  # noqa: SIM115 - closed in stop()
+        log = open(self.dir / "locust.log", "ab")
         self._log = log
         for argv in [master, *workers]:
             self.procs.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -97,7 +97,7 @@ class LocustRun:
         self.procs = []
         if getattr(self, "_log", None):
             self._log.close()
-            self._log = None
+            self._log = None  # type: ignore[assignment]
 
     def stats(self) -> dict[str, float]:
         """Aggregated requests, failures and requests/s from Locust's CSV (empty when absent)."""
@@ -122,7 +122,7 @@ class LocustRun:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "LocustRun":
+    def __enter__(self) -> LocustRun:
         self.start()
         return self
 

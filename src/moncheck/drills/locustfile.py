@@ -16,7 +16,7 @@ RATE = float(os.environ.get("MONCHECK_RATE", "1"))
 PAGES = ["/", "/dashboard", "/emissions", "/reports/42", "/companies/3"]
 
 
-def _wait():  # noqa: ANN202 - locust wait_time callable
+def _wait():
     return constant_throughput(RATE) if RATE > 0 else between(0, 0)
 
 

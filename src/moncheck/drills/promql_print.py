@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
-from typing import Callable
+from collections.abc import Callable
 
 import promql_parser as pp
 
@@ -77,7 +77,7 @@ class Printer:
     def __call__(self, e: pp.Expr) -> str:
         return self.expr(e)
 
-    def expr(self, e: pp.Expr) -> str:  # noqa: C901 - one branch per node type
+    def expr(self, e: pp.Expr) -> str:
         if isinstance(e, pp.NumberLiteral):
             return _number(e.val)
         if isinstance(e, pp.StringLiteral):
@@ -90,7 +90,7 @@ class Printer:
         if isinstance(e, pp.SubqueryExpr):
             step = e.step if e.step is not None else self.default_step
             st = format_duration(step) if step is not None else ""
-            return f"{self.expr(e.expr)}[{format_duration(e.range)}:{st}]" + self.mods(e.at, e.offset)
+            return f"{self.expr(e.expr)}[{format_duration(e.range or 0)}:{st}]" + self.mods(e.at, e.offset)
         if isinstance(e, pp.ParenExpr):
             return f"({self.expr(e.expr)})"
         if isinstance(e, pp.UnaryExpr):
@@ -131,7 +131,7 @@ class Printer:
             elif kind.endswith("End"):
                 out += " @ end()"
             else:
-                out += f" @ {at.at.timestamp():.3f}"
+                out += f" @ {at.at.timestamp():.3f}" if at.at is not None else ""
         if offset is not None:
             out += f" offset {format_duration(offset)}"
         return out
@@ -144,10 +144,10 @@ class Printer:
         out = " bool" if m.return_bool else ""
         if m.matching is not None:
             kw = "on" if str(m.matching.type).endswith("Include") else "ignoring"
-            out += f" {kw} ({', '.join(m.matching.labels)})"
+            out += f" {kw} ({', '.join(m.matching.labels or [])})"
         card = str(m.card)
         if card.endswith("ManyToOne"):
-            out += f" group_left ({', '.join(m.group_labels)})"
+            out += f" group_left ({', '.join(m.group_labels or [])})"
         elif card.endswith("OneToMany"):
-            out += f" group_right ({', '.join(m.group_labels)})"
+            out += f" group_right ({', '.join(m.group_labels or [])})"
         return out

@@ -8,17 +8,19 @@ its theoretical minimum on the compressed timeline.
 from __future__ import annotations
 
 import glob
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import promql_parser as pp
 import requests
 import yaml
 
+from moncheck import alertmanager as am
+from moncheck import yamlpos
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
 from moncheck.drills.promql_print import format_duration
@@ -72,54 +74,18 @@ class Timings:
         return (a.get("window_ms", 0) + self.eval_ms) / 1000
 
 
-_MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|(\S*))\s*$')
-
-
-def _matcher_ok(text: str, labels: dict[str, str]) -> bool:
-    m = _MATCHER.match(text)
-    if not m:
-        return False
-    name, op, quoted, bare = m.groups()
-    value = quoted.encode().decode("unicode_escape") if quoted is not None else bare
-    have = labels.get(name, "")
-    if op in ("=~", "!~"):
-        hit = re.fullmatch(value, have) is not None
-        return hit if op == "=~" else not hit
-    return (have == value) if op == "=" else (have != value)
-
-
-def _route_matches(route: dict, labels: dict[str, str]) -> bool:
-    if not all(_matcher_ok(m, labels) for m in route.get("matchers") or []):
-        return False
-    if not all(labels.get(k, "") == str(v) for k, v in (route.get("match") or {}).items()):
-        return False
-    return all(re.fullmatch(str(v), labels.get(k, "")) for k, v in (route.get("match_re") or {}).items())
-
-
 def receiver_group_waits(route: dict, labels: dict[str, str], default_ms: int = 0) -> dict[str, int]:
-    """receiver -> group_wait (ms) of the route node that delivers ``labels`` to it.
-
-    Follows Alertmanager's tree: children are tried in order, the first match wins unless it has
-    ``continue: true``; a node none of whose children match handles the alert itself; ``receiver``
-    and ``group_wait`` are inherited from the parent.
-    """
+    """receiver -> group_wait (ms) of the route node that delivers ``labels`` to it, on the
+    Alertmanager model (``moncheck.alertmanager``: tree walk, ``continue``, inherited
+    ``receiver``/``group_wait``); ``default_ms`` is the root's when it sets none."""
+    node = route if "group_wait" in route else {**route, "group_wait": f"{default_ms}ms"}
+    try:
+        tree = am.parse_route(node, "alertmanager.yml")
+    except yamlpos.LoadError:
+        return {}  # the stack's Alertmanager accepted it; min times then use the root's group_wait
     out: dict[str, int] = {}
-
-    def walk(node: dict, wait_ms: int, receiver: str | None) -> None:
-        if "group_wait" in node:
-            wait_ms = parse_duration_ms(str(node["group_wait"])) or 0
-        receiver = node.get("receiver", receiver)
-        matched = False
-        for child in node.get("routes") or []:
-            if _route_matches(child, labels):
-                matched = True
-                walk(child, wait_ms, receiver)
-                if not child.get("continue"):
-                    break
-        if not matched and receiver:
-            out.setdefault(receiver, wait_ms)
-
-    walk(route, default_ms, None)
+    for handler in tree.match(labels):
+        out.setdefault(handler.receiver, handler.group_wait_ms)
     return out
 
 
@@ -133,7 +99,7 @@ def _max_range(expr: str, recorded: dict[str, int]) -> int:
     def visit(n: pp.Expr) -> None:
         if isinstance(n, pp.MatrixSelector):
             best[0] = max(best[0], round(n.range.total_seconds() * 1000))
-        elif isinstance(n, pp.SubqueryExpr):
+        elif isinstance(n, pp.SubqueryExpr) and n.range is not None:
             best[0] = max(best[0], round(n.range.total_seconds() * 1000))
         elif isinstance(n, pp.VectorSelector) and n.name in recorded:
             best[0] = max(best[0], recorded[n.name])
@@ -353,7 +319,7 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
         if fault_on:
             try:
                 _service_state(stack, drill.fault, False)
-            except Exception:  # noqa: BLE001 - best effort while unwinding
+            except Exception:  # noqa: BLE001, S110 - best effort while unwinding
                 pass
         if fault_load:
             fault_load.cleanup()

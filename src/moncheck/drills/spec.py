@@ -9,9 +9,9 @@ from typing import Any
 
 import jsonschema
 
-from moncheck import yamlpos
+from moncheck import resources, yamlpos
 
-SCHEMA = Path(__file__).resolve().parents[3] / "policies/schemas/drill.schema.json"
+SCHEMA = resources.schema_path("drill")
 
 
 class DrillError(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from moncheck import atomic
@@ -32,14 +32,14 @@ def render(series: dict[str, list[tuple[float, float]]], out: Path) -> list[str]
         try:
             for key, points in lines.items():
                 if points:
-                    xs = [datetime.fromtimestamp(t, tz=timezone.utc) for t, _ in points]
-                    ax.plot(xs, [v for _, v in points], label=key, linewidth=1.2)
+                    xs = [datetime.fromtimestamp(t, tz=UTC) for t, _ in points]
+                    ax.plot(xs, [v for _, v in points], label=key, linewidth=1.2)  # type: ignore[arg-type]  # datetimes are plotted as dates
             ax.set_title(title)
             ax.set_ylabel(unit)
             ax.grid(True, alpha=0.3)
-            locator = mdates.AutoDateLocator(tz=timezone.utc)
+            locator = mdates.AutoDateLocator(tz=UTC)
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=timezone.utc))
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))
             ax.set_xlabel("time (UTC)")
             if len(keys) > 1:
                 ax.legend(loc="upper left", fontsize="small")

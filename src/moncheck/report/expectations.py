@@ -66,20 +66,20 @@ def load_suites(path: Path, display: str = SUITE_FILE) -> tuple[list[SuiteSpec],
         raise SuiteError(f"{display}:1: expected a mapping with a `suites` list")
     params = doc.get("parameters") or {}
     if not isinstance(params, dict) or not all(isinstance(v, (int, float)) for v in params.values()):
-        raise SuiteError(f"{display}:{doc.line_of('parameters')}: parameters must map names to numbers")
+        raise SuiteError(f"{display}:{yamlpos.line_of(doc, 'parameters')}: parameters must map names to numbers")
     suites = []
-    for s, line in zip(doc["suites"], doc["suites"].item_lines):
+    for s, line in zip(doc["suites"], yamlpos.item_lines(doc["suites"])):
         if not isinstance(s, dict) or not s.get("name") or not s.get("dataset"):
             raise SuiteError(f"{display}:{line}: each suite needs `name` and `dataset`")
         exps = s.get("expectations")
         if not isinstance(exps, list) or not exps:
-            raise SuiteError(f"{display}:{s.line_of('expectations')}: suite {s['name']!r} has no expectations")
+            raise SuiteError(f"{display}:{yamlpos.line_of(s, 'expectations')}: suite {s['name']!r} has no expectations")
         specs = []
-        for e, eline in zip(exps, exps.item_lines):
-            if not isinstance(e, dict) or not isinstance(e.get("type"), str) or not isinstance(e.get("kwargs"), dict):
+        for x, eline in zip(exps, yamlpos.item_lines(exps)):
+            if not isinstance(x, dict) or not isinstance(x.get("type"), str) or not isinstance(x.get("kwargs"), dict):
                 raise SuiteError(f"{display}:{eline}: an expectation needs `type` and a `kwargs` mapping")
-            why = str((e.get("meta") or {}).get("why", ""))
-            specs.append(ExpectationSpec(e["type"], _plain(e["kwargs"]), why, eline))
+            why = str((x.get("meta") or {}).get("why", ""))
+            specs.append(ExpectationSpec(x["type"], _plain(x["kwargs"]), why, eline))
         suites.append(SuiteSpec(str(s["name"]), str(s["dataset"]), tuple(specs)))
     return suites, {str(k): float(v) for k, v in params.items()}
 
@@ -104,7 +104,7 @@ def validate(suites: list[SuiteSpec], frames: dict[str, Any], parameters: dict[s
         for e in suite_spec.expectations:
             try:
                 suite.add_expectation_configuration(ExpectationConfiguration(type=e.type, kwargs=e.kwargs))
-            except Exception as exc:  # GX raises several types for a bad configuration
+            except Exception as exc:  # noqa: BLE001 - GX raises several types for a bad configuration
                 raise SuiteError(f"{display}:{e.line}: invalid expectation {e.type}: {exc}") from None
         suite = ctx.suites.add(suite)
         frame = frames[suite_spec.dataset]
@@ -115,6 +115,7 @@ def validate(suites: list[SuiteSpec], frames: dict[str, Any], parameters: dict[s
             (e.type, str(e.kwargs.get("column", ""))): e for e in suite_spec.expectations}
         for r in result.results:
             cfg = r.expectation_config
+            assert cfg is not None  # GX fills it for every result of a suite run
             column = str(cfg.kwargs.get("column", ""))
             spec = by_type.get((cfg.type, column))
             outcomes.append(Outcome(

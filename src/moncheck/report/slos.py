@@ -66,7 +66,7 @@ def evaluate_slos(prom: Any, repo: Path, window: str, at: float, notes: list[str
     results = []
     for slo_id, slo, where in _specs(repo, notes):
         try:
-            objective = float(slo.get("objective"))
+            objective = float(slo.get("objective"))  # type: ignore[arg-type]  # None -> TypeError, caught
         except (TypeError, ValueError):
             notes.append(f"SLO {slo_id} ({where}): objective is not a number")
             continue

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from moncheck import resources
 from moncheck.netutil import is_loopback
 
 from .analytics import Analytics
@@ -20,7 +21,12 @@ from .faults import Faults
 from .health import Health
 from .logs import JsonLogger
 from .metrics import ServiceMetrics
-from .server import UptimeMonitor, make_control_handler, make_server, make_service_handler
+from .server import (
+    UptimeMonitor,
+    make_control_handler,
+    make_server,
+    make_service_handler,
+)
 
 DEFAULT_CATALOG = Path("monitoring/catalog/metrics.yml")
 
@@ -55,7 +61,7 @@ def _schema_dir(args: argparse.Namespace) -> Path:
     # monitoring/catalog/metrics.yml -> <repo>/policies/schemas
     repo = args.catalog.resolve().parent.parent.parent
     candidate = repo / "policies" / "schemas"
-    return candidate if candidate.is_dir() else Path("policies/schemas")
+    return candidate if candidate.is_dir() else resources.schema_dir()
 
 
 def _initialise_failure_series(app: App, uptime: bool) -> None:

@@ -57,10 +57,11 @@ def page_template(page: str) -> str:
 def _field_of(error: ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in list(error.validator_value) if k not in error.instance]  # type: ignore[arg-type]
         path += missing[:1]
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         path += extra[:1]
     return ".".join(path)

@@ -6,7 +6,7 @@ import resource
 import shutil
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from .db import Database, DatabaseError
@@ -92,7 +92,7 @@ class Health:
         overall = "unhealthy" if "unhealthy" in states else "degraded" if "degraded" in states else "healthy"
         return {
             "status": overall,
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "checks": checks,
             "version": VERSION,
             "uptime": round(time.monotonic() - self.started, 3),

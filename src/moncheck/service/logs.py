@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, TextIO
 
 SERVICE = "gocarbon-tracker"
@@ -18,7 +18,7 @@ class JsonLogger:
 
     def log(self, level: str, message: str, **fields: Any) -> None:
         record = {
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": level,
             "message": message,
             **fields,

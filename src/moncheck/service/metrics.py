@@ -90,7 +90,7 @@ def _create(spec: MetricSpec, registry: CollectorRegistry) -> Any:
     if spec.type == "gauge":
         return Gauge(spec.name, spec.help, **kw)
     if spec.type == "histogram":
-        return Histogram(spec.name, spec.help, buckets=spec.buckets, **kw)
+        return Histogram(spec.name, spec.help, buckets=spec.buckets or Histogram.DEFAULT_BUCKETS, **kw)
     if spec.type == "summary":
         return Summary(spec.name, spec.help, **kw)
     return Info(spec.name.removesuffix("_info"), spec.help, **kw)

@@ -36,7 +36,7 @@ class _BaseHandler(BaseHTTPRequestHandler):
     server_version = "gocarbon-tracker"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # replaced by the JSON request log
 
     def _read_body(self) -> bytes | int:

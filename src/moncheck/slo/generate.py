@@ -172,7 +172,7 @@ def stale(repo: Path, p: Plan) -> list[tuple[Path, str]]:
 def write(repo: Path, p: Plan) -> list[Path]:
     """Write changed files atomically, delete orphaned generated files; return what changed."""
     changed = []
-    for rel, why in stale(repo, p):
+    for rel, _why in stale(repo, p):
         if rel in p.files:
             atomic.write_text(repo / rel, p.files[rel])
         else:

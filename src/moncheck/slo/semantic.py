@@ -109,7 +109,7 @@ def check_catalog(slo: SLO, catalog: Catalog, recorded: set[str]) -> list[Findin
 
 
 def _check_bucket(slo: SLO, key: str, line: int, series: str, le: str,
-                  buckets: list[float]) -> list[Finding]:
+                  buckets: tuple[float, ...]) -> list[Finding]:
     shown = ", ".join(f"{b:g}" for b in buckets)
     try:
         v = float(le)

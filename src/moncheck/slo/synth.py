@@ -26,7 +26,7 @@ from moncheck.slo.promql import Matcher, Selector
 try:  # Python 3.11+: the regex parser moved to re._parser
     from re import _parser as _sre  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    import sre_parse as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre
 
 _FALLBACK = ("200", "500", "success", "failure", "ok", "error", "GET", "x")
 
@@ -58,7 +58,7 @@ def regex_example(pattern: str) -> str | None:
     """A short string the (fully anchored) regex matches, or None."""
     try:
         out = _gen(_sre.parse(pattern))
-    except Exception:
+    except Exception:  # noqa: BLE001 - sre internals: any failure means 'no example'
         return None
     return out if out is not None and re.fullmatch(pattern, out) else None
 
@@ -219,9 +219,9 @@ def _latency(e_sel: list[Selector], t_sel: list[Selector], bucket_sels: list[Sel
     if catalog is not None:
         cm, _ = catalog.resolve(base + "_bucket")
         if cm is not None:
-            bounds = list(cm.buckets)
+            bounds = list(cm.buckets or ())
     if threshold not in bounds:
-        bounds = sorted(bounds + [threshold])
+        bounds = sorted([*bounds, threshold])
     above = [b for b in bounds if b > threshold]
     slow = above[0] if above else threshold * 2
     labels: dict[str, str] = {}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -178,7 +179,7 @@ def smoke_hosts(smoke_run: SmokeRun) -> list[Any]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     rep = outcome.get_result()
     if call.excinfo is not None and isinstance(call.excinfo.value, SmokeFailure):
         # One line: what was checked, against what, and what came back. No traceback.

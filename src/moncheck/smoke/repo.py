@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from moncheck import yamlpos
+from moncheck import alertmanager as am
+from moncheck import catalog, yamlpos
 
 RULES_DIR = "monitoring/prometheus/rules"
 AM_CONFIG = "monitoring/alertmanager/alertmanager.yml"
@@ -33,12 +34,7 @@ def rule_groups(repo: Path) -> dict[str, list[str]]:
 
 def service_metrics(repo: Path) -> dict[str, str]:
     """``{name: type}`` of every cataloged metric the service itself exposes."""
-    doc = yamlpos.load(repo / CATALOG, CATALOG)
-    out = {}
-    for m in doc.get("metrics") or []:
-        if m.get("source") == "service":
-            out[str(m["name"])] = str(m.get("type", ""))
-    return out
+    return {m.name: m.type for m in catalog.load(repo / CATALOG, CATALOG).by_source("service")}
 
 
 def exposed_names(name: str, kind: str) -> list[str]:
@@ -51,27 +47,28 @@ def exposed_names(name: str, kind: str) -> list[str]:
 
 
 def routing_shape(config: dict[str, Any]) -> dict[str, Any]:
-    """The part of an Alertmanager config that must match: routing tree and receiver names.
+    """The part of an Alertmanager config that must match: routing tree, receiver names and
+    inhibit rules, on the Alertmanager model (so ``match: {a: b}`` and ``matchers: [a="b"]`` are
+    the same route). Intervals, URLs, keys and secrets are left out: the local stack compresses
+    and rewrites them. Raises ``yamlpos.LoadError`` when the config does not load."""
+    model = am.parse_config(config, AM_CONFIG)
 
-    URLs, keys and secrets are left out: the local stack rewrites them to the sink.
-    """
-
-    def route(r: dict[str, Any]) -> dict[str, Any]:
-        matchers = sorted(str(m) for m in r.get("matchers") or [])
-        matchers += sorted(f"{k}={v}" for k, v in (r.get("match") or {}).items())
-        matchers += sorted(f"{k}=~{v}" for k, v in (r.get("match_re") or {}).items())
+    def route(r: am.Route) -> dict[str, Any]:
         return {
-            "receiver": r.get("receiver"),
-            "matchers": matchers,
-            "continue": bool(r.get("continue", False)),
-            "group_by": sorted(str(x) for x in r.get("group_by") or []),
-            "routes": [route(c) for c in r.get("routes") or []],
+            "receiver": r.receiver,
+            "matchers": sorted(str(m) for m in r.matchers),
+            "continue": r.continue_,
+            "group_by": ["..."] if r.group_by_all else sorted(r.group_by),
+            "routes": [route(c) for c in r.routes],
         }
 
     return {
-        "route": route(config.get("route") or {}),
-        "receivers": sorted(str(r.get("name")) for r in config.get("receivers") or []),
-        "inhibit_rules": len(config.get("inhibit_rules") or []),
+        "route": route(model.route),
+        "receivers": sorted(model.receivers),
+        "inhibit_rules": [
+            {"source": sorted(map(str, i.source)), "target": sorted(map(str, i.target)), "equal": sorted(i.equal)}
+            for i in model.inhibit_rules
+        ],
     }
 
 

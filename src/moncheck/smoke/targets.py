@@ -14,7 +14,8 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 from moncheck import durations, yamlpos
@@ -71,7 +72,7 @@ class Target:
             url = urljoin(self.url("service_url") + "/", url.lstrip("/"))
         return url
 
-    def with_urls(self, urls: Mapping[str, str | None]) -> "Target":
+    def with_urls(self, urls: Mapping[str, str | None]) -> Target:
         """Fill the URLs that are still missing (e.g. from the local stack)."""
         filled = {k: v for k, v in urls.items() if k in URL_KEYS and v and not getattr(self, k)}
         return replace(self, **filled)

@@ -114,7 +114,7 @@ class Stack:
         return self.derived.dropped_jobs if self.derived else {}
 
     # ---------------------------------------------------------------- lifecycle
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 
@@ -158,7 +158,7 @@ class Stack:
             self.uptime_interval = cfg.uptime_interval(self.repo, self.speed)
         except cz.CompressionError as e:
             raise StackError(f"cannot derive the stack configuration at speed {self.speed:g}:\n{e}") from None
-        except Exception as e:  # a LoadError from yamlpos names file and line
+        except Exception as e:  # noqa: BLE001 - a LoadError from yamlpos names file and line
             raise StackError(f"cannot derive the stack configuration: {e}") from None
         py = sys.executable
         self._add("sink", [py, "-m", self.sink_module, "--host", "127.0.0.1", "--port", str(p.sink),
@@ -222,7 +222,7 @@ class Stack:
         for proc in reversed(list(self.procs.values())):
             try:
                 proc.stop()
-            except Exception:  # noqa: BLE001 - keep stopping the others
+            except Exception:  # noqa: BLE001, S110 - keep stopping the others
                 pass
         self.procs.clear()
         if self.dir is not None:

@@ -6,7 +6,8 @@ Imports of the stack are lazy so that loading this plugin costs nothing in other
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import pytest
 

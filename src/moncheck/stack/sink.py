@@ -106,7 +106,8 @@ def parse_email(raw: bytes, envelope_to: list[str]) -> dict[str, Any]:
             try:
                 parts.append(str(part.get_content()))
             except (LookupError, ValueError):
-                parts.append(part.get_payload(decode=True).decode("utf-8", "replace"))
+                payload = part.get_payload(decode=True)
+                parts.append(payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload))
     text = "\n".join(parts)
     status, names = _from_text(text)
     to_header = [a.addr_spec for a in getattr(msg.get("To"), "addresses", ())] if msg.get("To") else []
@@ -134,7 +135,7 @@ class Store:
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
         self._next = 1
-        self._out: TextIO | None = open(out, "a", encoding="utf-8") if out else None  # noqa: SIM115
+        self._out: TextIO | None = open(out, "a", encoding="utf-8") if out else None
 
     def add(self, integration: str, receiver: str, path: str, parsed: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -182,7 +183,7 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _reply(self, status: int, payload: Any) -> None:
@@ -338,7 +339,7 @@ class _SMTPServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await asyncio.wait_for(_SMTPSession(self.store, reader, writer).run(), timeout=300)
-        except (asyncio.TimeoutError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+        except (TimeoutError, ConnectionError, asyncio.LimitOverrunError, ValueError):
             pass
         finally:
             writer.close()

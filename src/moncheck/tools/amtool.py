@@ -13,16 +13,23 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
+from moncheck import alertmanager as am
 from moncheck import yamlpos
 from moncheck.findings import Finding, error
-from moncheck.tools import (LINE_ITEM, QUOTED, TIMEOUT_S, ToolError, display_path, find_binary,
-                            line_of_text, run)
-from moncheck.tools.inhibit import Rule, inhibited, parse_rules
+from moncheck.tools import (
+    LINE_ITEM,
+    QUOTED,
+    TIMEOUT_S,
+    ToolError,
+    display_path,
+    find_binary,
+    line_of_text,
+    run,
+)
 
 CONFIG = "amtool/check-config"
-ROUTING = "alertmanager/routing-tests"
+ROUTING = am.ROUTING_TESTS_CHECK
 
 _CHECKING = re.compile(r"^Checking '(?P<arg>.+?)'\s*(?P<rest>.*)$")
 _YAML_LINE = re.compile(r"yaml: line (?P<line>\d+): (?P<msg>.*)$")
@@ -124,117 +131,44 @@ def routes(config: Path, labels: dict[str, str]) -> list[str]:
     return [r for r in out.split(",") if r] if out else []
 
 
-def _str_map(value: Any) -> dict[str, str] | None:
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        return None
-    if any(isinstance(v, (dict, list)) or v is None for v in value.values()):
-        return None
-    return {k: str(v) for k, v in value.items()}
-
-
-def _side(value: Any) -> dict[str, str] | None:
-    """An inhibition side: ``{labels: {...}}`` or the label map itself."""
-    if isinstance(value, dict) and set(value) == {"labels"}:
-        value = value["labels"]
-    return _str_map(value)
-
-
 def run_routing_tests(config: Path, tests_file: Path, repo: Path) -> list[Finding]:
-    """Run every case of a routing-tests file: route cases through amtool, inhibition cases
-    against the config's ``inhibit_rules``. One finding per failing or malformed case."""
-    return [f for _, f in run_routing_cases(config, tests_file, repo) if f is not None]
+    """Run every case of a routing-tests file: route cases through amtool, inhibition cases on the
+    model (amtool cannot test them). One ``amtool/routing-tests`` finding per failing or malformed
+    case, or one for a file that is not a routing-tests file."""
+    try:
+        results = run_routing_cases(config, tests_file, repo)
+    except yamlpos.LoadError as e:
+        return [error(ROUTING, e.path, e.line, f"routing tests not run: {e.message}")]
+    return [f for _, f in results if f is not None]
 
 
-def routing_cases(tests_file: Path, repo: Path) -> list[tuple[str, int, Any]]:
-    """(name, line, case) of every case of ``tests:`` then ``inhibit_tests:`` (either list may
-    hold route or inhibition cases); raises ``yamlpos.LoadError`` on bad YAML or layout."""
+def routing_cases(tests_file: Path, repo: Path) -> list[am.Case]:
+    """The cases of ``tests:`` then ``inhibit_tests:``; ``yamlpos.LoadError`` on bad YAML or layout."""
     shown = display_path(tests_file, repo)
-    data = yamlpos.load(tests_file, shown)
-    if not isinstance(data, dict) or not ({"tests", "inhibit_tests"} & set(data)):
-        raise yamlpos.LoadError(
-            shown, yamlpos.line_of(data), "expected a mapping with a `tests:` (and/or `inhibit_tests:`) list"
-        )
-    out = []
-    for key in ("tests", "inhibit_tests"):
-        cases = data.get(key)
-        if cases is None:
-            continue
-        if not isinstance(cases, list):
-            raise yamlpos.LoadError(shown, data.line_of(key), f"`{key}` must be a list")
-        for i, case in enumerate(cases):
-            line = cases.item_lines[i] if isinstance(cases, yamlpos.LocList) else 1
-            name = case.get("name") if isinstance(case, dict) else None
-            out.append((str(name) if name else f"{key}[{i + 1}]", line, case))
-    return out
+    return am.parse_routing_tests(yamlpos.load(tests_file, shown), shown)
 
 
-def run_routing_cases(
-    config: Path, tests_file: Path, repo: Path
-) -> list[tuple[str, Finding | None]]:
+def _model(config: Path, repo: Path) -> am.Config | yamlpos.LoadError:
+    shown = display_path(config, repo)
+    try:
+        return am.parse_config(yamlpos.load(config, shown), shown)
+    except yamlpos.LoadError as e:
+        return e  # reported on each inhibition case; route cases still run on amtool
+
+
+def run_routing_cases(config: Path, tests_file: Path, repo: Path) -> list[tuple[str, Finding | None]]:
     """(case name, finding or None when it passes) for every case, in file order."""
     shown = display_path(tests_file, repo)
     cases = routing_cases(tests_file, repo)
-    rules = _inhibit_rules(config, repo)
-
-    def one(item: tuple[str, int, Any]) -> tuple[str, Finding | None]:
-        name, line, case = item
-        return name, _run_case(name, line, case, config, rules, shown)
-
-    # amtool starts in ~20 ms; a few in parallel keep 100 cases well under a second.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(one, cases))
-
-
-def _inhibit_rules(config: Path, repo: Path) -> list[Rule] | yamlpos.LoadError:
-    cfg_shown = display_path(config, repo)
-    try:
-        return parse_rules(yamlpos.load(config, cfg_shown), cfg_shown)
-    except yamlpos.LoadError as e:
-        return e  # reported on each inhibition case; route cases still run
+    model = _model(config, repo)
+    amtool()  # ToolMissing now, not once per case
+    with ThreadPoolExecutor(max_workers=4) as pool:  # amtool starts in ~20 ms
+        found = pool.map(lambda c: am.run_case(c, model, shown, lambda labels: routes(config, labels)), cases)
+        return [(c.name, f) for c, f in zip(cases, found)]
 
 
 def run_routing_case(config: Path, tests_file: Path, repo: Path, index: int) -> Finding | None:
     """Run case ``index`` (0-based) of a routing-tests file: a finding, or None if it passes."""
-    name, line, case = routing_cases(tests_file, repo)[index]
-    rules = _inhibit_rules(config, repo)
-    return _run_case(name, line, case, config, rules, display_path(tests_file, repo))
-
-
-def _run_case(
-    name: str,
-    line: int,
-    case: Any,
-    config: Path,
-    rules: list[Rule] | yamlpos.LoadError,
-    shown: str,
-) -> Finding | None:
-    def bad(msg: str) -> Finding:
-        return error(ROUTING, shown, line, f'routing test "{name}": {msg}')
-
-    if not isinstance(case, dict) or "name" not in case:
-        return bad("each test needs a `name`")
-    if "inhibit" in case:
-        spec = case["inhibit"]
-        if not isinstance(spec, dict):
-            return bad("`inhibit` must be a mapping with source, target and inhibited")
-        source, target = _side(spec.get("source")), _side(spec.get("target"))
-        expected = spec.get("inhibited")
-        if source is None or target is None or not isinstance(expected, bool):
-            return bad("`inhibit` needs `source` and `target` label maps and `inhibited: true|false`")
-        if isinstance(rules, yamlpos.LoadError):
-            return bad(f"cannot evaluate inhibition: {rules}")
-        got = inhibited(rules, source, target)
-        if got != expected:
-            verb = "is" if got else "is not"
-            return bad(f"target {target} {verb} inhibited by source {source}, expected inhibited={expected}")
-        return None
-    labels, expected = _str_map(case.get("labels")), case.get("receivers")
-    if labels is None or not isinstance(expected, list) or not all(isinstance(r, str) for r in expected):
-        return bad("needs `labels` (a map of strings) and `receivers` (a list), or `inhibit`")
-    try:
-        got = routes(config, labels)
-    except ToolError as e:
-        return bad(str(e))
-    if sorted(got) != sorted(expected):
-        return bad(f"labels {labels} route to {got}, expected {list(expected)}")
-    return None
+    case = routing_cases(tests_file, repo)[index]
+    model = _model(config, repo)
+    return am.run_case(case, model, display_path(tests_file, repo), lambda labels: routes(config, labels))

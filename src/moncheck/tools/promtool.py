@@ -270,8 +270,9 @@ class TestGroup:
 
 
 def test_groups(path: Path, display: str | None = None) -> list[TestGroup]:
-    """The groups of a promtool test file, named by ``name:`` or ``group<N>`` (1-based),
-    made unique. Raises ``yamlpos.LoadError`` on unreadable files."""
+    """The groups of a promtool test file, named by ``name:``, else by the alerts they test
+    (``alert_rule_test`` alertnames joined by ``+``, so ``pytest -k AlertName`` selects them), else
+    ``group<N>`` (1-based); made unique. Raises ``yamlpos.LoadError`` on unreadable files."""
     data = yamlpos.load(path, display)
     tests = data.get("tests") if isinstance(data, dict) else None
     if not isinstance(tests, yamlpos.LocList):
@@ -279,13 +280,19 @@ def test_groups(path: Path, display: str | None = None) -> list[TestGroup]:
     groups, seen = [], set()
     for i, g in enumerate(tests):
         name = g.get("name") if isinstance(g, dict) else None
-        name = str(name) if name else f"group{i + 1}"
+        name = str(name) if name else _alerts_tested(g) or f"group{i + 1}"
         base, n = name, 2
         while name in seen:
             name, n = f"{base}#{n}", n + 1
         seen.add(name)
         groups.append(TestGroup(i, name, tests.item_lines[i]))
     return groups
+
+
+def _alerts_tested(group: Any) -> str:
+    tests = group.get("alert_rule_test") if isinstance(group, dict) else None
+    names = [str(t["alertname"]) for t in tests or [] if isinstance(t, dict) and t.get("alertname")]
+    return "+".join(dict.fromkeys(names))
 
 
 def run_test_file(path: Path) -> tuple[bool, str]:

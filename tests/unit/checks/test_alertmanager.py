@@ -6,41 +6,6 @@ from checkhelp import alert, rules
 from moncheck.checks import alertmanager as A
 from moncheck.checks.base import Skip
 
-TREE = {
-    "receiver": "default",
-    "routes": [
-        {"receiver": "pager", "matchers": ['severity="critical"'], "continue": True},
-        {"receiver": "chat-critical", "match": {"severity": "critical"}},
-        {"receiver": "chat", "match_re": {"severity": "warning|info"},
-         "routes": [{"receiver": "frontend", "matchers": ["team=frontend"]}]},
-        {"receiver": "not-db", "matchers": ['component!~"db.*"', 'severity="high"']},
-    ],
-}
-
-ROUTE_CASES = [
-    ("critical-continue", {"severity": "critical"}, ["pager", "chat-critical"]),
-    ("warning", {"severity": "warning"}, ["chat"]),
-    ("nested-child", {"severity": "info", "team": "frontend"}, ["frontend"]),
-    ("regex-anchored", {"severity": "warningX"}, ["default"]),
-    ("negative-regex", {"severity": "high", "component": "web"}, ["not-db"]),
-    ("negative-regex-excluded", {"severity": "high", "component": "db1"}, ["default"]),
-    ("no-labels", {}, ["default"]),
-]
-
-
-@pytest.mark.parametrize("labels,want", [c[1:] for c in ROUTE_CASES], ids=[c[0] for c in ROUTE_CASES])
-def test_route(labels, want) -> None:
-    assert A.route(TREE, labels) == want
-
-
-def test_inhibition() -> None:
-    rules_ = [{"source_matchers": ['severity="critical"'], "target_matchers": ['severity=~"warning|info"'],
-               "equal": ["alertname"]}]
-    assert A.inhibited(rules_, {"alertname": "A", "severity": "critical"}, {"alertname": "A", "severity": "warning"})
-    assert not A.inhibited(rules_, {"alertname": "A", "severity": "critical"}, {"alertname": "B", "severity": "warning"})
-    assert not A.inhibited(rules_, {"alertname": "A", "severity": "warning"}, {"alertname": "A", "severity": "critical"})
-
-
 AM = """\
 route:
   receiver: slack-alerts
@@ -77,17 +42,71 @@ def test_unrouted_skips_without_alertmanager(repo) -> None:
         A.alerts_unrouted(repo({F: rules(alert())}))
 
 
-def test_routing_tests_python_and_schema(repo) -> None:
-    tests = """\
-- name: critical
-  labels: {severity: critical}
-  receivers: [pagerduty-critical, slack-critical]
-- name: wrong
-  labels: {severity: high}
-  receivers: [slack-critical]
-- name: bad-case
-  labels: {severity: high}
+AM_INHIBIT = AM + """\
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [alertname]
 """
-    ctx = repo({"monitoring/alertmanager/alertmanager.yml": AM, "monitoring/alertmanager/routing-tests.yml": tests})
-    assert [(f.check, f.line) for f in A.routing_tests_python(ctx)] == [("alertmanager/routing", 4)]
-    assert [(f.check, f.line) for f in A.schema_routing_tests(ctx)] == [("schema/routing-tests", 1)]
+RT = "monitoring/alertmanager/routing-tests.yml"
+
+
+def test_routing_tests_model_runs_tests_and_inhibit_tests(repo) -> None:
+    tests = """\
+tests:
+  - name: critical
+    labels: {severity: critical}
+    receivers: [pagerduty-critical, slack-critical]
+  - name: wrong
+    labels: {severity: high}
+    receivers: [slack-critical]
+inhibit_tests:
+  - name: critical mutes warning
+    inhibit:
+      source: {alertname: A, severity: critical}
+      target: {alertname: A, severity: warning}
+      inhibited: true
+  - name: wrong expectation
+    inhibit:
+      source: {alertname: A, severity: critical}
+      target: {alertname: B, severity: warning}
+      inhibited: true
+"""
+    ctx = repo({"monitoring/alertmanager/alertmanager.yml": AM_INHIBIT, RT: tests})
+    found = A.routing_tests_model(ctx)
+    assert [(f.check, f.path, f.line) for f in found] == [("amtool/routing-tests", RT, 5), ("amtool/routing-tests", RT, 14)]
+    assert found[0].message == ('routing test "wrong": labels {\'severity\': \'high\'} route to [\'slack-alerts\'], '
+                                "expected ['slack-critical']")
+    assert A.schema_routing_tests(ctx) == []
+
+
+def test_list_form_is_rejected_with_a_located_error_everywhere(repo) -> None:
+    tests = "- name: critical\n  labels: {severity: critical}\n  receivers: [pagerduty-critical]\n"
+    ctx = repo({"monitoring/alertmanager/alertmanager.yml": AM, RT: tests})
+    (schema,) = A.schema_routing_tests(ctx)
+    assert (schema.check, schema.path, schema.line) == ("schema/routing-tests", RT, 1)
+    assert "is not of type 'object'" in schema.message
+    (run,) = A.routing_tests_model(ctx)
+    assert (run.check, run.path, run.line) == ("amtool/routing-tests", RT, 1)
+    assert run.message.startswith("routing tests not run: not a routing-tests file")
+
+
+def test_gate_without_amtool_runs_tests_and_inhibit_tests_on_the_model(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    from moncheck.gate import run_gate
+
+    files = {
+        "monitoring/alertmanager/alertmanager.yml": AM_INHIBIT,
+        RT: "tests:\n  - name: high\n    labels: {severity: high}\n    receivers: [slack-critical]\n"
+            "inhibit_tests:\n  - name: nope\n    inhibit:\n      source: {alertname: A, severity: critical}\n"
+            "      target: {alertname: B, severity: warning}\n      inhibited: true\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    monkeypatch.setenv("MONCHECK_AMTOOL", str(tmp_path / "no-amtool"))
+    res = run_gate(Path(tmp_path), [])
+    got = [(f.check, f.path, f.line) for f in res.findings if f.path == RT]
+    assert got == [("amtool/routing-tests", RT, 2), ("amtool/routing-tests", RT, 6)]
+    assert ("amtool/routing-tests" in dict(res.skipped)) and "internal error" not in str(res.findings)

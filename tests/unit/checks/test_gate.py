@@ -5,7 +5,7 @@ from pathlib import Path
 from checkhelp import CATALOG, alert, rules
 
 from moncheck.checks.registry import CHECKS, OTHER_IDS
-from moncheck.gate import run_gate
+from moncheck.gate import OPT_IN_REASON, run_gate
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "checks"
 
@@ -26,7 +26,8 @@ def test_suppression_with_reason_hides_only_its_target(tmp_path: Path) -> None:
     _write(tmp_path, {
         "monitoring/catalog/metrics.yml": CATALOG,
         "monitoring/prometheus/rules/r.yml": rules(alert(for_="1m"), alert(name="Other", for_="1m")),
-        "policies/policy.yml": "suppressions:\n  - {check: alerts/for, target: TargetDown, reason: flapping target is fine}\n",
+        "policies/policy.yml": "enable: [alerts/for]\n"
+                               "suppressions:\n  - {check: alerts/for, target: TargetDown, reason: flapping target is fine}\n",
     })
     res = run_gate(tmp_path, [], tools=False)
     fors = [f for f in res.findings if f.check == "alerts/for"]
@@ -37,10 +38,21 @@ def test_suppression_with_reason_hides_only_its_target(tmp_path: Path) -> None:
 def test_findings_sorted_and_loose_mode_skips_with_reasons(tmp_path: Path) -> None:
     _write(tmp_path, {"r.yml": rules(alert(name="b_alert", for_="1s"), alert(name="a_alert", for_="1s"))})
     res = run_gate(tmp_path, [Path("r.yml")], tools=False)
-    assert res.findings == sorted(res.findings)
+    # Correctness first: snake_case names and a 1s `for` are organisation rules, off by default.
+    assert res.findings == []
     skipped = dict(res.skipped)
     assert "catalog" in skipped["promql/unknown-metric"]
-    assert "promtool" in skipped["alerts/untested"]
+    assert skipped["alerts/untested"] == OPT_IN_REASON
+    assert skipped["alerts/for"] == OPT_IN_REASON
+    opted = run_gate(tmp_path, [Path("r.yml")], tools=False, policy=_policy(tmp_path, "enable: [alerts/for]\nalert_name_pattern: '^[A-Z]'\n"))
+    assert opted.findings == sorted(opted.findings)
+    assert [(f.check, f.line) for f in opted.findings] == [("alerts/name", 4), ("alerts/for", 6), ("alerts/name", 14), ("alerts/for", 16)]
+    assert "promtool" in dict(opted.skipped)["alerts/untested"] or dict(opted.skipped)["alerts/untested"] == OPT_IN_REASON
+
+
+def _policy(root: Path, text: str) -> Path:
+    (root / "pol.yml").write_text(text)
+    return root / "pol.yml"
 
 
 def test_missing_tool_module_or_binary_is_skipped_not_raised(tmp_path: Path, monkeypatch) -> None:
@@ -52,7 +64,8 @@ def test_missing_tool_module_or_binary_is_skipped_not_raised(tmp_path: Path, mon
 
 def test_two_thousand_rules_all_analysed(tmp_path: Path) -> None:
     items = [alert(name=f"Alert{i}", expr=f"rate(http_requests_total{{route=\"/r{i}\"}}[5m]) > {i}") for i in range(2000)]
-    _write(tmp_path, {"monitoring/catalog/metrics.yml": CATALOG, "monitoring/prometheus/rules/r.yml": rules(*items)})
+    _write(tmp_path, {"monitoring/catalog/metrics.yml": CATALOG, "monitoring/prometheus/rules/r.yml": rules(*items),
+                      "policies/policy.yml": "enable: [alerts/untested]\n"})
     res = run_gate(tmp_path, [], tools=False)
     # Scale, not speed (timings live in bench/gate.py): every one of 2,000 rules is analysed.
     assert len([f for f in res.findings if f.check == "alerts/untested"]) == 2000

@@ -84,19 +84,93 @@ POLICY_CASES = [
     ("for-zero", R.alerts_for, {"for_": "0s"}, 1),
     ("name-camel", R.alerts_name, {"name": "target_down"}, 1),
 ]
+ORG_POLICY = {"alert_name_pattern": "^[A-Z][a-zA-Z0-9]*$"}
 
 
 @pytest.mark.parametrize("fn,kw,n", [c[1:] for c in POLICY_CASES], ids=[c[0] for c in POLICY_CASES])
 def test_alert_policy(repo, fn, kw, n) -> None:
-    ctx = repo({F: rules(alert(**kw))})
+    ctx = repo({F: rules(alert(**kw))}, pol=ORG_POLICY)
     assert len(fn(ctx)) == n
 
 
-def test_duplicate_alert_across_files(repo) -> None:
-    ctx = repo({F: rules(alert()), "monitoring/prometheus/rules/z.yml": rules(alert())})
+def test_names_are_free_without_a_pattern(repo) -> None:
+    assert R.alerts_name(repo({F: rules(alert(name="target_down"))})) == []
+
+
+PROM = "monitoring/prometheus/prometheus.yml"
+
+
+def test_duplicate_alert_across_files_one_prometheus_loads(repo) -> None:
+    ctx = repo({F: rules(alert()), "monitoring/prometheus/rules/z.yml": rules(alert()),
+                PROM: "rule_files: [rules/*.yml]\n"})
     (f,) = R.alerts_name(ctx)
-    assert (f.path, f.line) == ("monitoring/prometheus/rules/z.yml", 4)
-    assert "first defined at monitoring/prometheus/rules/r.yml:4" in f.message
+    assert (f.check, f.path, f.line) == ("alerts/name", "monitoring/prometheus/rules/z.yml", 4)
+    assert f.message == "duplicate alert 'TargetDown': same labels and expression as at monitoring/prometheus/rules/r.yml:4"
+
+
+def test_per_environment_files_are_not_duplicates(repo) -> None:
+    """Files no prometheus.yml loads together (prod/ and staging/ copies) are separate servers."""
+    ctx = repo({"monitoring/prometheus/rules/prod/r.yml": rules(alert()),
+                "monitoring/prometheus/rules/staging/r.yml": rules(alert())})
+    assert R.alerts_name(ctx) == []
+
+
+def test_multi_window_burn_rate_alerts_are_not_duplicates(repo) -> None:
+    fast = alert(name="ErrorBudgetBurn", severity="critical", expr="rate(http_requests_total[5m]) > 14.4")
+    slow = alert(name="ErrorBudgetBurn", severity="critical", expr="rate(http_requests_total[6h]) > 6")
+    assert R.alerts_name(repo({F: rules(fast, slow)})) == []
+    (dup,) = R.alerts_name(repo({F: rules(fast, fast)}))
+    assert (dup.line, dup.message) == (14, f"duplicate alert 'ErrorBudgetBurn': same labels and expression as at {F}:4")
+
+
+def test_for_hint_respects_single_event_alerts(repo) -> None:
+    """Raising `for` past the range of an event expression would make one event never fire."""
+    pol = {"min_for": {"critical": "10m", "high": "2m"}}
+    ctx = repo({F: rules(alert(expr="increase(http_requests_total[5m]) > 0", for_="0s", severity="critical"),
+                         alert(name="Slow", expr="http_active_connections > 10", for_="1m"))}, pol=pol)
+    event, level = R.alerts_for(ctx)
+    assert (event.line, event.message) == (6, "alert 'TargetDown': for 0s is shorter than the 10m required for severity 'critical'")
+    assert event.hint == ("one event keeps this expression true for only 5m (its range): a 'for' of 10m would never fire "
+                          "on it; widen the range to more than 10m as well")
+    assert (level.line, level.hint) == (16, "raise 'for' to at least 2m: a page must outlast a blip")
+
+
+def test_labels_inside_range_query_are_not_the_alerts(repo) -> None:
+    text = '{{ range query "up == 0" }}{{ .Labels.pod }} {{ end }}{{ .Labels.job }} {{ .Labels.route }}'
+    ctx = repo({F: rules(alert(expr="sum by (job) (up) == 0", annotations={"summary": "s", "description": text}))})
+    assert [(f.line, f.message) for f in R.alerts_template(ctx)] == [
+        (12, "alert 'TargetDown', description: $labels.route is not a label of the expression's result")]
+
+
+def test_info_metric_join_inside_histogram_quantile(tmp_path) -> None:
+    """Loose files (no catalog): the join adds labels; the buckets come from the left side."""
+    from moncheck.checks.base import Context
+    from moncheck.inventory import load_paths
+    from moncheck.policy import Policy
+
+    ok = ("histogram_quantile(0.9, sum by (le, team) (rate(http_request_duration_seconds_bucket[5m]) "
+          "* on (instance) group_left (team) service_info)) > 1")
+    bad = "histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_sum[5m]))) > 1"
+    (tmp_path / "r.yml").write_text(rules(alert(expr=ok), alert(name="Bad", expr=bad)))
+    found = R.promql_histogram_quantile(Context(load_paths([tmp_path / "r.yml"], tmp_path), Policy()))
+    assert [(f.line, f.message) for f in found] == [
+        (15, "alert 'Bad': histogram_quantile() over 'http_request_duration_seconds_sum', which is not a _bucket series")]
+
+
+def test_empty_rules_group_is_valid(repo) -> None:
+    ctx = repo({F: "groups:\n  - name: empty\n    rules:\n  - name: also\n    rules: []\n"})
+    assert R.schema_rules(ctx) == []
+
+
+def test_group_labels_apply_to_every_rule(repo) -> None:
+    """Prometheus 3 group `labels:`: the team is there, and the rule's own label wins."""
+    text = ("groups:\n  - name: g\n    labels:\n      team: platform\n      severity: info\n    query_offset: 1m\n    limit: 10\n"
+            "    rules:\n      - alert: A\n        expr: up == 0\n        labels:\n          severity: high\n")
+    ctx = repo({F: text})
+    assert R.schema_rules(ctx) == []
+    assert R.alerts_required_labels(ctx) == []
+    (r,) = ctx.inv.alerts
+    assert (r.labels, r.label_lines) == ({"team": "platform", "severity": "high"}, {"team": 4, "severity": 12})
 
 
 def test_runbook_with_prefix(repo) -> None:
@@ -126,7 +200,8 @@ def test_team_allowed(repo) -> None:
 
 def test_same_name_other_severity_is_a_tier_not_a_duplicate(repo) -> None:
     ctx = repo({F: rules(alert(severity="warning", for_="10m"), alert(severity="critical"), alert(severity="critical"))})
-    assert [(f.line, "severity 'critical'" in f.message) for f in R.alerts_name(ctx)] == [(24, True)]
+    assert [(f.line, f.message) for f in R.alerts_name(ctx)] == [
+        (24, f"duplicate alert 'TargetDown': same labels and expression as at {F}:14")]
 
 
 THRESHOLD_CASES = [
