@@ -125,7 +125,10 @@ class Evaluator:
         self.cum_bad = np.cumsum(work.bad)
         self.cum_tot = np.cumsum(work.good + work.bad)
         self._cache: dict[tuple[Ratio, bool], Arr] = {}
-        self._states: dict[Alert, tuple[BArr, BArr]] = {}
+        # id -> (the object, kept alive so its id is not reused; its arrays)
+        self._states: dict[int, tuple[Alert, tuple[BArr, BArr]]] = {}
+        self._conds: dict[int, tuple[Cond, tuple[BArr, BArr]]] = {}
+        self._pairs: dict[int, tuple[Pair, tuple[BArr, BArr]]] = {}
 
     def ratio(self, r: Ratio, open_left: bool = False) -> Arr:
         key = (r, open_left)
@@ -138,6 +141,14 @@ class Evaluator:
 
     def _cond(self, c: Cond) -> tuple[BArr, BArr]:
         """(surely true, possibly true) of one condition at every evaluation time."""
+        # Keyed by identity: mutants share the unchanged Cond/Pair objects, and hashing nested
+        # frozen dataclasses costs more than the arrays do.
+        k = id(c)
+        if k not in self._conds:
+            self._conds[k] = (c, self._cond_uncached(c))
+        return self._conds[k][1]
+
+    def _cond_uncached(self, c: Cond) -> tuple[BArr, BArr]:
         if c.dead:
             no = np.zeros(len(self.t), dtype=bool)
             return no, no
@@ -147,11 +158,20 @@ class Evaluator:
             v = self.ratio(c.ratio, open_left)
             with np.errstate(invalid="ignore"):
                 vals.append((v > c.threshold if c.op == ">" else v < c.threshold) & ~np.isnan(v))
-                near |= np.abs(v - c.threshold) <= MARGIN * max(abs(c.threshold), 1e-12)
+                if c.threshold > 0:
+                    near |= np.abs(v - c.threshold) <= MARGIN * c.threshold
+                else:  # 0 errors give exactly 0: only tiny non-zero ratios are doubtful
+                    near |= (np.abs(v) > 0) & (np.abs(v) < 1e-9)
         near |= vals[0] != vals[1]
         return vals[0] & ~near, vals[0] | near
 
     def _pair(self, p: Pair) -> tuple[BArr, BArr]:
+        k = id(p)
+        if k not in self._pairs:
+            self._pairs[k] = (p, self._pair_uncached(p))
+        return self._pairs[k][1]
+
+    def _pair_uncached(self, p: Pair) -> tuple[BArr, BArr]:
         if p.dead:
             no = np.zeros(len(self.t), dtype=bool)
             return no, no
@@ -183,11 +203,12 @@ class Evaluator:
         """(firing, robust) per evaluation time. The rules are monotone in their conditions,
         so firing with every doubtful condition false and with every one true bound all
         outcomes: where both agree, the state is certain."""
-        if a not in self._states:
+        k = id(a)
+        if k not in self._states:
             lo, hi = self._expr(a)
             f_lo, f_hi = self._firing(lo, a.for_min), self._firing(hi, a.for_min)
-            self._states[a] = (f_lo, f_lo == f_hi)
-        return self._states[a]
+            self._states[k] = (a, (f_lo, f_lo == f_hi))
+        return self._states[k][1]
 
     def pair_state(self, p: Pair) -> tuple[BArr, BArr]:
         lo, hi = self._pair(p)
@@ -216,6 +237,8 @@ def mutants(alerts: tuple[Alert, ...]) -> list[Mutant]:
                 variants += [(f"{label} comparison flipped", replace(c, op="<")),
                              (f"{label} selects nothing", replace(c, dead=True))]
                 for name, nc in variants:
+                    if nc == c:  # a threshold of 0 (objective 100) scales to itself
+                        continue
                     pairs[j] = _with_side(p, side, nc)
                     put(i, name, replace(a, pairs=tuple(pairs)))
                 pairs[j] = _with_side(p, side, None)

@@ -25,7 +25,7 @@ SHORT_INTERVAL = 1  # minutes: `for` boundaries and the short windows
 LONG_INTERVAL = 30  # minutes: the day-long windows (cheap enough to run for days)
 SHORT_HORIZON = 480
 LONG_HORIZON = 5 * 1440
-POOL = 160  # random candidates per family
+POOL = 60  # random candidates per family
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,10 @@ def workload(segments: tuple[Segment, ...], base: int) -> Workload:
 
 
 def _levels(alerts: tuple[Alert, ...]) -> list[float]:
-    return sorted({c.threshold for a in alerts for p in a.pairs for c in (p.short, p.long)
-                   if c is not None})
+    """Error ratios to build workloads from: the thresholds (1% when a threshold is 0, i.e.
+    an objective of 100%, where any error is over it)."""
+    return sorted({c.threshold or 0.01 for a in alerts for p in a.pairs
+                   for c in (p.short, p.long) if c is not None})
 
 
 def _fixed(alerts: tuple[Alert, ...]) -> list[Scenario]:
@@ -102,7 +104,8 @@ def _fixed(alerts: tuple[Alert, ...]) -> list[Scenario]:
     for a in alerts:
         for p in a.pairs:
             assert p.short is not None and p.long is not None
-            sw, lw, th = int(p.short.ratio.window), int(p.long.ratio.window), p.short.threshold
+            sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
+            th = p.short.threshold or 0.01
             long_ = 2 * lw + sw > SHORT_HORIZON
             interval = LONG_INTERVAL if long_ else SHORT_INTERVAL
             step = max(interval, _round_up(sw // 3, interval))
@@ -185,7 +188,7 @@ def _plan(alerts: tuple[Alert, ...]) -> Plan:
             m = muts[i]
             hit = np.zeros(len(ev.t), dtype=bool)
             for a, b in zip(alerts, m.alerts):
-                if a != b:
+                if a is not b:
                     (f, _), (fm, okm) = orig[a], ev.state(b)
                     hit |= certain & okm & (f != fm)
             if hit.any():

@@ -49,8 +49,15 @@ _WINDOW_TPL = re.compile(r"\{\{\s*\$labels\.sloth_window\s*\}\}")
 
 
 def check_annotations(slo: SLO) -> list[Finding]:
-    """Warn about ``{{$labels.sloth_window}}``: since Sloth v0.11 alerts carry no such label."""
+    """Warn about ``{{$labels.sloth_window}}`` (since Sloth v0.11 alerts carry no such label)
+    and about an objective of 100%, which leaves no error budget."""
     out: list[Finding] = []
+    if slo.objective >= 100:
+        out.append(warning(
+            "slo/spec", slo.path, slo.line_of("objective"),
+            f'slo "{slo.name}": objective 100 leaves no error budget: the burn-rate alerts '
+            "fire on any error (every threshold is 0), burn rates are +Inf and the budget "
+            "remaining is -Inf or NaN", hint="use an objective below 100, e.g. 99.99"))
     for kind, meta in (("page", slo.page), ("ticket", slo.ticket)):
         if meta is None or meta.disable:
             continue
