@@ -13,6 +13,8 @@ repository root (``rules``, ``rule_tests``, ...); a single string is accepted fo
 
 from __future__ import annotations
 
+import os
+
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -75,6 +77,19 @@ class RepoConfig:
         found: set[Path] = set()
         for pat in getattr(self, key):
             found.update(x for x in self.root.glob(pat) if x.is_file())
+        return sorted(found)
+
+    def entries(self, key: str) -> list[Path]:
+        """Every entry a key names, regular file or not: a FIFO, a device, a directory, a dangling
+        symlink or a symlink loop is returned, so that the loader reports it (without opening it)
+        instead of the gate silently passing over it."""
+        if key in PATH_KEYS:
+            rel = getattr(self, key)
+            p = self.root / rel if rel else None
+            return [p] if p is not None and os.path.lexists(p) else []
+        found: set[Path] = set()
+        for pat in getattr(self, key):
+            found.update(self.root.glob(pat))
         return sorted(found)
 
     def to_data(self) -> dict[str, Any]:

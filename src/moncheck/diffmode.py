@@ -54,7 +54,7 @@ def changed_since(repo: Path, ref: str) -> Changes:
     """Lines changed between the merge base of ``ref`` and HEAD and the working tree, plus
     untracked files (whole)."""
     base = _git(repo, "merge-base", ref, "HEAD").strip()
-    changes = parse_diff(_git(repo, "diff", "-U0", "--no-color", "--no-ext-diff", base, "--"))
+    changes = parse_diff(_git(repo, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", base, "--"))
     for rel in _git(repo, "ls-files", "--others", "--exclude-standard").splitlines():
         if rel:
             changes[rel] = None

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moncheck import config as config_mod
+from moncheck import failclosed
 from moncheck import policy as policy_mod
 from moncheck import resources, suppress
 from moncheck.checks.alertmanager import routing_tests_model
@@ -78,12 +79,12 @@ def _tool_runs(inv: Inventory) -> list[tuple[str, str, Callable[[Any], list[Find
 
 
 def inventory_files(inv: Inventory) -> set[str]:
-    """Every artifact file the inventory loaded (repository-relative)."""
+    """Every file the inventory loaded or scans (repository-relative)."""
     docs = [inv.alertmanager, inv.routing_tests, inv.prometheus, inv.policy, *inv.rule_tests, *inv.uptime, *inv.slos, *inv.drills]
     files = {d.path for d in docs if d is not None} | {f.path for f in inv.rule_files} | {d.path for d in inv.dashboards}
     if inv.catalog is not None:
         files.add(inv.catalog.path)
-    return files
+    return files | set(inv.workflows) | inv.runbooks | set(inv.secret_scan)
 
 
 def checked_kinds(inv: Inventory) -> dict[str, int]:
@@ -148,10 +149,10 @@ def load(repo: Path | None, paths: list[Path]) -> tuple[Inventory, set[str] | No
     return inv, focus
 
 
-def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, int]]) -> list[Finding]:
+def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, int]] | None = None) -> list[Finding]:
     known = known_ids()
     out = []
-    named = [(s.check, s.path, s.line) for s in pol.suppressions] + inline
+    named = [(s.check, s.path, s.line) for s in pol.suppressions] + list(inline or [])
     named += [(c, pol.path or "policies/policy.yml", 1) for c in sorted(pol.enabled | pol.disabled)]
     for check, path, line in named:
         if "*" not in check and check not in known:
@@ -161,12 +162,13 @@ def _check_suppression_ids(pol: policy_mod.Policy, inline: list[tuple[str, str, 
 
 def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool = True, base: str | None = None,
              baseline: Counter[tuple[str, str, str, str]] | None = None, today: dt.date | None = None,
-             policy: Path | None = None) -> GateResult:
+             policy: Path | None = None, strict: bool = False) -> GateResult:
     """Run the static gate on a repository (``paths`` empty) or on some of its files/loose files.
 
     ``base``: report only findings on what changed since this git ref (``diffmode.DiffError`` if
     git cannot tell). ``baseline``: findings recorded by ``--write-baseline`` are dropped.
-    ``policy``: this policy file instead of the repository's (also for loose files)."""
+    ``policy``: this policy file instead of the repository's (also for loose files).
+    ``strict``: a skipped check that reads a configured artifact is an error (``moncheck.failclosed``)."""
     t0 = time.perf_counter()
     inv, focus = load(repo, list(paths or []))
     if policy is not None:
@@ -194,6 +196,12 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
     missing: list[str] = []
     if tools:
         findings += _run_tools(ctx, skipped, timings, missing)
+    artifacts = failclosed.configured(inv)
+    gone = failclosed.missing(inv, artifacts)
+    dup = set(failclosed.superseded(findings, gone))
+    findings = [f for f in findings if f not in dup] + gone
+    if strict:
+        findings += failclosed.strict_skips(skipped, artifacts, inv.root)
     findings = sorted(set(findings))
     applied = suppress.apply(findings, inv, pol, today=today, baseline=baseline)
     inline = suppress.inline_ids(inv, sorted({f.path for f in findings}))

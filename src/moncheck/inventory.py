@@ -7,6 +7,7 @@ loading never raises for bad input.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,14 +120,14 @@ class RuleTestFile(YamlDoc):
         doc = cls(path, data)
         if not isinstance(data, dict):
             return doc
-        doc.rule_files = [str(f) for f in data.get("rule_files") or [] if isinstance(f, str)]
-        for g in data.get("tests") or [] if isinstance(data.get("tests"), list) else []:
+        # A shape promtool rejects is reported by promtool/test-rules: read leniently here.
+        doc.rule_files = [str(f) for f in yamlpos.as_list(data.get("rule_files")) if isinstance(f, str)]
+        for g in yamlpos.as_list(data.get("tests")):
             if not isinstance(g, dict):
                 continue
             name = g.get("name")
             group = RuleTestGroup(str(name) if name is not None else None, line_of(g))
-            arts = g.get("alert_rule_test") or g.get("alert_rule_tests") or []
-            for art in arts if isinstance(arts, list) else []:
+            for art in yamlpos.as_list(g.get("alert_rule_test") or g.get("alert_rule_tests")):
                 if isinstance(art, dict) and art.get("alertname"):
                     group.alert_tests.append(AlertTest(str(art["alertname"]), line_of(art), bool(art.get("exp_alerts"))))
             doc.groups.append(group)
@@ -178,6 +179,8 @@ class Inventory:
     uptime: list[YamlDoc] = field(default_factory=list)
     slos: list[YamlDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
+    provisioning: list[YamlDoc] = field(default_factory=list)
+    expectations: list[YamlDoc] = field(default_factory=list)
     runbooks: set[str] = field(default_factory=set)
     workflows: list[str] = field(default_factory=list)
     secret_scan: list[str] = field(default_factory=list)
@@ -318,7 +321,8 @@ def parse_dashboard(rel: str, data: Any) -> Dashboard:
     panels = []
     for p in _walk_panels(d):
         targets = []
-        for t in p.get("targets") or []:
+        raw_targets = p.get("targets")
+        for t in raw_targets if isinstance(raw_targets, list) else []:
             if isinstance(t, dict) and isinstance(t.get("expr"), str):
                 targets.append(Target(t["expr"], line_of(t, "expr"), str(t.get("refId", ""))))
         panels.append(
@@ -387,36 +391,60 @@ def _sorted(root: Path, *patterns: str) -> list[Path]:
     return sorted(found)
 
 
+def _present(p: Path) -> bool:
+    """Something is at ``p`` (even a dangling symlink): the loader, not a test, judges it."""
+    return os.path.lexists(p)
+
+
+def _artifacts(root: Path, *patterns: str) -> list[Path]:
+    """Every entry an artifact pattern names, regular file or not: a FIFO, a device, a
+    directory, a dangling symlink or a symlink loop named ``*.yml`` is loaded, so that the
+    loader reports it (without opening it) instead of the gate silently passing over it."""
+    found: set[Path] = set()
+    for p in patterns:
+        found.update(root.glob(p))
+    return sorted(found)
+
+
 SECRET_SCAN_EXT = {".yml", ".yaml", ".json", ".md", ".tmpl", ".txt", ".conf", ".env", ".ini", ".toml"}
 
 
 def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
     """Load a repository: the artifacts its ``moncheck.yml`` names (``config``; by default
-    read from ``repo``, whose absence means the layout of docs/contracts.md)."""
+    read from ``repo``, whose absence means the layout of docs/contracts.md). Every entry a key
+    names is loaded, regular file or not, so that the loader reports what it cannot read."""
     cfg = config if config is not None else config_mod.load(repo)
     inv = Inventory(root=repo, mode="repo", config=cfg)
-    for p in cfg.files("rules"):
+    for p in cfg.entries("rules"):
         _add_rules(inv, p)
-    for p in cfg.files("catalog"):
+    for p in cfg.entries("catalog"):
         if got := _yaml(inv, p):
             inv.catalog = parse_catalog(*got)
-    for p in cfg.files("alertmanager"):
+    for p in cfg.entries("alertmanager"):
         if got := _yaml(inv, p):
             inv.alertmanager = AlertmanagerDoc.parse(*got)
-    for p in cfg.files("routing_tests"):
+    for p in cfg.entries("routing_tests"):
         if got := _yaml(inv, p):
             inv.routing_tests = RoutingTestsDoc.parse(*got)
     for attr in ("prometheus", "policy"):
-        for p in cfg.files(attr):
+        for p in cfg.entries(attr):
             if got := _yaml(inv, p):
                 setattr(inv, attr, YamlDoc(*got))
-    for p in cfg.files("dashboards"):
+    for p in cfg.entries("dashboards"):
         _add_dashboard(inv, p)
-    for p in cfg.files("rule_tests"):
+    for p in cfg.entries("rule_tests"):
         if got := _yaml(inv, p):
             inv.rule_tests.append(RuleTestFile.parse(*got))
     for attr in ("uptime", "slos", "drills"):
-        for p in cfg.files(attr):
+        for p in cfg.entries(attr):
+            if got := _yaml(inv, p):
+                getattr(inv, attr).append(YamlDoc(*got))
+    # Not configurable (yet): Grafana provisioning and the daily report's expectation suites.
+    for attr, pats in (
+        ("provisioning", ("monitoring/grafana/provisioning/**/*.yml", "monitoring/grafana/provisioning/**/*.yaml")),
+        ("expectations", ("monitoring/expectations/*.yml",)),
+    ):
+        for p in _artifacts(repo, *pats):
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
     inv.runbooks = {_rel(p, repo) for p in cfg.files("runbooks")}
@@ -460,8 +488,8 @@ def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> I
     for p in paths:
         p = p if p.is_absolute() else cwd / p
         if p.is_dir():
-            files.extend(_sorted(p, "**/*.yml", "**/*.yaml", "**/*.json"))
-        elif p.exists():
+            files.extend(_artifacts(p, "**/*.yml", "**/*.yaml", "**/*.json"))
+        elif _present(p):
             files.append(p)
         else:
             inv.load_findings.append(error("schema/yaml", _rel(p, cwd), 1, "file not found"))
@@ -482,6 +510,8 @@ def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> I
                                                "several YAML documents, not all PrometheusRule resources or rule files"))
             continue
         data = all_docs[0]
+        if data is None or data == {} or data == []:
+            continue  # an empty file (`{}`, `null`): nothing in it to check, nothing wrong with it
         kind = _kind_of(data, p)
         if kind == "rules":
             inv.rule_files.append(parse_rules(rel, data))

@@ -15,9 +15,33 @@ import re
 from pathlib import Path
 from typing import Any
 
-from moncheck.yamlpos import LoadError, LocDict, LocList, read_source
+from moncheck.yamlpos import (
+    MAX_DEPTH,
+    LoadError,
+    LocDict,
+    LocList,
+    line_col,
+    read_source,
+)
 
 _KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+_BRACKET_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def _too_deep(text: str) -> int | None:
+    """Offset of the bracket that first nests deeper than ``MAX_DEPTH`` (strings skipped)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for m in _BRACKET_OR_STRING.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return m.start()
+        elif c in "]}":
+            depth -= 1
+    return None
 
 
 class _Decoder(json.JSONDecoder):
@@ -36,7 +60,7 @@ class _Decoder(json.JSONDecoder):
         return bisect.bisect_left(self._nl, idx) + 1
 
     def _object(self, s_and_end: tuple[str, int], *args: Any, **kw: Any) -> tuple[Any, int]:
-        s, start = s_and_end
+        _, start = s_and_end
         pairs, end = json.decoder.JSONObject(s_and_end, *args, **kw)  # type: ignore[attr-defined]
         d = LocDict(pairs)
         d.line = self._line(start - 1)
@@ -69,7 +93,7 @@ class _Decoder(json.JSONDecoder):
             i += 1
 
     def _array(self, s_and_end: tuple[str, int], scan_once: Any, **kw: Any) -> tuple[Any, int]:
-        s, start = s_and_end
+        _, start = s_and_end
         values, end = json.decoder.JSONArray(s_and_end, scan_once, **kw)  # type: ignore[attr-defined]
         lst = LocList(values)
         lst.line = self._line(start - 1)
@@ -78,12 +102,20 @@ class _Decoder(json.JSONDecoder):
 
 
 def loads(text: str, path: str = "<string>") -> Any:
+    deep = _too_deep(text)
+    if deep is not None:
+        line, col = line_col(text, deep)
+        raise LoadError(path, line, f"nested too deeply (more than {MAX_DEPTH} levels) at line {line}, column {col}")
     try:
         return _Decoder(text).decode(text)
     except json.JSONDecodeError as e:
-        raise LoadError(path, e.lineno, f"invalid JSON: {e.msg}") from None
-    except RecursionError:
-        raise LoadError(path, 1, "invalid JSON: nested too deeply") from None
+        raise LoadError(path, e.lineno, f"invalid JSON at column {e.colno}: {e.msg}") from None
+    except ValueError as e:  # a number Python refuses (more than 4,300 digits)
+        m = re.search(r"\d{4000,}", text)
+        line, col = line_col(text, m.start() if m else 0)
+        raise LoadError(path, line, f"invalid JSON at column {col}: {e}") from None
+    except RecursionError:  # not reached below MAX_DEPTH; kept so no input can crash
+        raise LoadError(path, 1, f"nested too deeply (more than {MAX_DEPTH} levels)") from None
 
 
 def load(path: Path, display: str | None = None) -> Any:

@@ -19,6 +19,7 @@ from moncheck import durations
 from moncheck.findings import Finding, error
 from moncheck.yamlpos import line_of
 
+SECRETS = "secrets/inline"
 DEFAULT_SEVERITIES = ("critical", "high", "warning", "info")
 DEFAULT_DEPRECATED_PANELS = ("graph", "singlestat", "table-old", "grafana-piechart-panel", "grafana-worldmap-panel")
 DEFAULT_FORBIDDEN_LABELS = (
@@ -35,6 +36,7 @@ class Suppression:
     path: str
     line: int
     expires: dt.date | None = None
+    target_line: int | None = None  # only findings on this line of ``target``
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
@@ -42,6 +44,10 @@ class Suppression:
     def covers(self, f: Finding, alert_at: dict[tuple[str, int], str]) -> bool:
         if not fnmatch.fnmatchcase(f.check, self.check):
             return False
+        if f.check == SECRETS and not (self.target == f.path and self.target_line == f.line):
+            return False  # a secret is only ever suppressed by naming its exact file and line
+        if self.target_line is not None:
+            return self.target == f.path and self.target_line == f.line
         if fnmatch.fnmatchcase(f.path, self.target):
             return True
         name = alert_at.get((f.path, f.line))
@@ -167,14 +173,35 @@ def from_data(data: Any, path: str | None) -> Policy:
                     )
                 )
                 continue
+            where = path or "policies/policy.yml"
+            problem = _suppression_problem(s)
+            if problem:
+                pol.findings.append(error("policy/suppression", where, line_of(s, default=line), problem,
+                                          "it is ignored until it does"))
+                continue
             expires = None
             if s.get("expires") is not None:
                 expires = parse_date(s["expires"])
                 if expires is None:
-                    pol.findings.append(error("policy/suppression", path or "policies/policy.yml", line_of(s, "expires", default=line),
+                    pol.findings.append(error("policy/suppression", where, line_of(s, "expires", default=line),
                                               f"suppression of {s.get('check')!r}: expires {s['expires']!r} is not a date (YYYY-MM-DD)"))
                     continue
-            pol.suppressions.append(
-                Suppression(str(s.get("check", "*")), str(s.get("target", "*")), reason, path or "", line_of(s, default=line), expires)
-            )
+            tline = s.get("line")
+            pol.suppressions.append(Suppression(s["check"], s["target"], reason, path or "", line_of(s, default=line),
+                                                expires, tline if isinstance(tline, int) else None))
     return pol
+
+
+def _suppression_problem(s: dict) -> str | None:
+    """Why a suppression (which has a reason) cannot apply: it must name a check and a target,
+    and one that can cover ``secrets/inline`` must name the exact file and line."""
+    check, target, tline = s.get("check"), s.get("target"), s.get("line")
+    if not isinstance(check, str) or not check.strip() or not isinstance(target, str) or not target.strip():
+        return f"suppression must name a check and a target (check: {check!r}, target: {target!r})"
+    if tline is not None and (not isinstance(tline, int) or isinstance(tline, bool) or tline < 1):
+        return f"suppression line must be a line number, not {tline!r}"
+    # A wildcard check (`*`, `secrets/*`) never covers a secret either (see Suppression.covers).
+    if check == SECRETS and (any(c in target for c in "*?[") or tline is None):
+        return (f"a suppression of {SECRETS} must name the exact file and line (target: <file>, line: <n>), "
+                f"not {target!r}" + ("" if tline is None else f" line {tline}"))
+    return None

@@ -8,12 +8,62 @@ Parses are cached by expression text: 10,000 rules with shared expressions parse
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from collections.abc import Callable
 
 import promql_parser as pp
+
+MAX_EXPR_CHARS = 100_000
+MAX_EXPR_NESTING = 256
+"""promql-parser (Rust) overflows its stack on deep trees: 20,000 nested parentheses or a chain
+of 5,000 ``+`` kill the process with SIGSEGV, and Python walks of the tree recurse too. Every
+parse goes through ``parse``, which refuses expressions whose nesting (brackets plus binary and
+unary operators, an upper bound of the tree's depth) or length exceeds these limits."""
+
+# String literals (skipped), brackets, and operator tokens outside label matchers.
+_LEX = re.compile(r""""(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?|[()\[\]{}]|[-+*/%^]|==|!=|>=|<=|[<>]|\b(?:and|or|unless|atan2)\b""")
+
+
+def complexity_error(expr: str) -> str | None:
+    """Why ``expr`` is too big or too deep to hand to the parser, or None when it is safe."""
+    if len(expr) > MAX_EXPR_CHARS:
+        return f"expression too long ({len(expr)} characters; the limit is {MAX_EXPR_CHARS}): not parsed"
+    depth = deepest = ops = 0
+    braces = 0
+    for m in _LEX.finditer(expr):
+        t = m.group()
+        if t in "([{":
+            depth += 1
+            braces += t == "{"
+            deepest = max(deepest, depth)
+        elif t in ")]}":
+            depth -= 1
+            braces -= t == "}"
+        elif t[0] not in "\"'`" and braces <= 0:
+            ops += 1
+    if deepest + ops > MAX_EXPR_NESTING:
+        return (f"expression too deeply nested ({deepest} levels of brackets and {ops} operators; "
+                f"the limit is {MAX_EXPR_NESTING} together): not parsed")
+    return None
+
+
+def parse(expr: str) -> Any:
+    """``promql_parser.parse`` behind the complexity guard; ``ValueError`` for anything it
+    refuses or cannot parse (the one way moncheck parses PromQL)."""
+    why = complexity_error(expr)
+    if why is not None:
+        raise ValueError(why)
+    try:
+        return pp.parse(expr)
+    except (ValueError, TypeError) as e:
+        raise ValueError(str(e) or "invalid PromQL") from None
+    except BaseException as e:  # the Rust parser may panic on exotic input
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ValueError(f"invalid PromQL ({type(e).__name__})") from None
+
 
 COUNTER_FUNCS = frozenset({"rate", "irate", "increase"})
 # Range functions over events: one event makes them non-zero for exactly the range.
@@ -219,14 +269,9 @@ def analyze(expr: str) -> Analysis:
     """Parse and analyse ``expr`` (cached). ``Analysis.error`` holds the parse error."""
     a = Analysis(expr)
     try:
-        a.ast = pp.parse(expr)
-    except (ValueError, TypeError) as e:
-        a.error = str(e) or "invalid PromQL"
-        return a
-    except BaseException as e:  # the Rust parser may panic on exotic input
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
-        a.error = f"invalid PromQL ({type(e).__name__})"
+        a.ast = parse(expr)
+    except ValueError as e:
+        a.error = str(e)
         return a
     _collect(a.ast, a)
     return a
@@ -379,9 +424,7 @@ def quantile_thresholds(expr: str) -> list[tuple[Any, float]]:
                     out.append((rhs, float(lhs.val)))
             visit(node.lhs)
             visit(node.rhs)
-        elif isinstance(node, (pp.UnaryExpr, pp.SubqueryExpr)):
-            visit(node.expr)
-        elif isinstance(node, pp.AggregateExpr):
+        elif isinstance(node, (pp.UnaryExpr, pp.SubqueryExpr, pp.AggregateExpr)):
             visit(node.expr)
 
     visit(a.ast)

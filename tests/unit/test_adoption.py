@@ -166,3 +166,31 @@ def test_alert_templates_are_not_helm(tmp_path: Path) -> None:
             "          description: |\n            {{ if gt $value 1.0 }}big{{ end }} {{ template \"x\" . }}\n")
     (tmp_path / "r.yml").write_text(text)
     assert [f.check for f in run_gate(tmp_path, [tmp_path / "r.yml"], tools=False).findings] == []
+
+
+def test_inline_disable_of_an_unknown_check_is_reported(repo: Path) -> None:
+    (repo / "rules/a.yml").write_text(rules("A", header="      # moncheck disable alerts/no-comparision typo in the id\n"))
+    res = run_gate(repo, [], tools=False)
+    assert [(f.check, f.path, f.line, f.message) for f in res.findings] == [
+        ("policy/suppression", "rules/a.yml", 4, "names unknown check 'alerts/no-comparision'"),
+        ("alerts/no-comparison", "rules/a.yml", 6,
+         "alert 'A': the expression has no condition (comparison, and/unless, absent), so it fires for every series it "
+         "selects, all the time")]
+
+
+def test_renamed_file_counts_as_new_under_base(repo: Path) -> None:
+    (repo / "rules/a.yml").write_text(rules("A"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    _git(repo, "mv", "rules/a.yml", "rules/b.yml")
+    _git(repo, "commit", "-qm", "rename")
+    assert found(repo, base="main~1") == [("alerts/no-comparison", "rules/b.yml", 5)]
+
+
+@pytest.mark.parametrize("text", ["", "{}\n", "null\n", "---\n"], ids=["blank", "empty-map", "null", "empty-doc"])
+def test_empty_loose_files_are_not_errors(tmp_path: Path, text: str) -> None:
+    (tmp_path / "rules.yaml").write_text(text)
+    (tmp_path / "alerts.yaml").write_text(rules("A"))
+    res = run_gate(tmp_path, [tmp_path / "rules.yaml", tmp_path / "alerts.yaml"], tools=False)
+    assert [(f.check, f.path) for f in res.findings] == [("alerts/no-comparison", "alerts.yaml")]

@@ -147,3 +147,12 @@ def test_a_loose_file_next_to_the_configured_repository(peer: Path) -> None:
     write(peer, {"moncheck.yml": "rules: [prom/alerts.yml]\n", "scratch/new.yml": RULES.replace("up == 0", "up")})
     res = run_gate(peer, [peer / "scratch/new.yml"], tools=False)
     assert [(f.check, f.path, f.line) for f in res.findings] == [("alerts/no-comparison", "scratch/new.yml", 5)]
+
+
+def test_init_globs_keep_folders_and_naming_conventions(tmp_path: Path) -> None:
+    from moncheck.commands.init import inspect
+
+    write(tmp_path, {"ops/rules/a.rules.yml": RULES, "ops/rules/team/b.rules.yml": RULES, "ops/other.yml": "x: 1\n",
+                     "ops/tests/a.test.yml": TESTS, "ops/tests/b.test.yml": TESTS, "fixtures/bad.rules.yml": RULES})
+    data, _ = inspect(tmp_path)
+    assert (data["rules"], data["rule_tests"]) == (["ops/rules/**/*.rules.yml"], ["ops/tests/*.test.yml"])

@@ -191,7 +191,7 @@ def test_test_rules_file_level_yaml_error(tmp_path: Path) -> None:
 def test_test_groups_names(tmp_path: Path) -> None:
     t = put(tmp_path, "a.test.yml", TESTS)
     assert [(g.name, g.line) for g in pt.test_groups(t)] == [
-        ("InstanceDown fires", 4), ("InstanceDown wrong expectation", 14), ("InstanceDown", 24)
+        ("InstanceDown fires", 4), ("InstanceDown wrong expectation", 14), ("InstanceDown", 24)  # unnamed: after the alert it tests
     ]
 
 

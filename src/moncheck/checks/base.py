@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from moncheck.findings import Finding, error
 from moncheck.inventory import TARGET_LABELS, Inventory, Rule
 from moncheck.policy import Policy
 from moncheck.promql import OPEN, Labels, analyze, labels_of_node
-from moncheck.yamlpos import LocDict, LocList
+from moncheck.yamlpos import LocDict, LocList, as_list
 
 
 class Skip(Exception):
@@ -46,7 +47,7 @@ class Context:
         for sc in (prom or {}).get("scrape_configs") or [] if isinstance(prom, dict) else []:
             if not isinstance(sc, dict):
                 continue
-            for st in sc.get("static_configs") or []:
+            for st in as_list(sc.get("static_configs")):
                 if isinstance(st, dict) and isinstance(st.get("labels"), dict):
                     extra.update(str(k) for k in st["labels"])
         return TARGET_LABELS | extra

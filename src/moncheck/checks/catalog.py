@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from moncheck.checks.base import Context, Skip, validate
 from moncheck.findings import Finding, error, warning
+from moncheck.yamlpos import as_dict, as_list
 
 
 def schema_catalog(ctx: Context) -> list[Finding]:
@@ -12,7 +13,7 @@ def schema_catalog(ctx: Context) -> list[Finding]:
         raise Skip("no metrics catalog (monitoring/catalog/metrics.yml; in loose mode pass one among the paths)")
     out = validate(ctx, "schema/catalog", "catalog", cat.path, cat.data)
     seen: dict[str, int] = {}
-    for m in (cat.data or {}).get("metrics") or [] if isinstance(cat.data, dict) else []:
+    for m in as_list(as_dict(cat.data).get("metrics")):
         name = m.get("name") if isinstance(m, dict) else None
         if isinstance(name, str):
             if name in seen:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from moncheck.findings import Finding, error, warning
-from moncheck.yamlpos import line_of
+from moncheck.yamlpos import as_dict, as_list, line_of
 
 CHECK = "drills/coverage"
 
@@ -71,3 +71,21 @@ def check_drill_coverage(inventory_or_repo: Any) -> list[Finding]:
                              "untestable entry", "add a drill to monitoring/drills/ or an `untestable: "
                              "[{alert, reason}]` entry"))
     return sorted(out)
+
+
+def check_drill_receivers(inv: Any) -> list[Finding]:
+    """``drills/receivers``: every receiver a drill expects is defined in alertmanager.yml (a
+    drill expecting a receiver that does not exist can only fail on the stack, later)."""
+    am = inv.alertmanager.data if inv.alertmanager is not None else None
+    defined = {str(as_dict(r).get("name")) for r in as_list(as_dict(am).get("receivers"))}
+    out: list[Finding] = []
+    for doc in inv.drills:
+        for x, ln in _entries(doc.data, "expect"):
+            receivers = as_list(x.get("receivers"))
+            lines = getattr(receivers, "item_lines", [ln] * len(receivers))
+            for name, rline in zip(receivers, lines):
+                if isinstance(name, str) and name not in defined:
+                    out.append(error("drills/receivers", doc.path, rline,
+                                     f"drill expects receiver {name!r}, which alertmanager.yml does not define",
+                                     f"defined: {', '.join(sorted(defined)) or 'none'}"))
+    return out

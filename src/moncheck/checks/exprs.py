@@ -143,6 +143,7 @@ def promql_count_zero(ctx: Context) -> list[Finding]:
 # ----------------------------------------------------------------------- alerts/no-comparison
 
 _FILTER_FUNCS = {"absent", "absent_over_time"}
+_INFO_LIKE = re.compile(r"_(info|metadata|labels)(_|$)")
 
 
 def filters(node: Any, ctx: Context, depth: int = 0) -> bool:
@@ -169,6 +170,8 @@ def filters(node: Any, ctx: Context, depth: int = 0) -> bool:
         name = node.name or ""
         if name == "ALERTS" or name == "ALERTS_FOR_STATE":
             return True  # present only while alerts fire
+        if _INFO_LIKE.search(name) and any(m.name != "__name__" for m in node.matchers.matchers):
+            return True  # `x_info{state="bad"}`: the series exists only while the matched state holds
         recs = ctx.records.get(name)
         if recs:  # the recording rule may hold the condition
             return depth >= 5 or any(filters(analyze(x.expr).ast, ctx, depth + 1) for x in recs if analyze(x.expr).ok)
@@ -243,6 +246,8 @@ def _rate_like(node: Any) -> bool:
         return str(node.op) not in ("count", "count_values") and _rate_like(node.expr)
     if isinstance(node, pp.BinaryExpr):
         op = str(node.op)
+        if op == "==" and (isinstance(_unparen(node.rhs), pp.NumberLiteral) or isinstance(_unparen(node.lhs), pp.NumberLiteral)):
+            return False  # $value is that number (`rate(x[5m]) == 0` prints 0)
         if op in _COMPARISONS or op in _FILTERS:
             return _rate_like(node.lhs)  # $value is the left side's
         return (op == "/" and not _is_scalar(node.rhs)) or _rate_like(node.lhs) or _rate_like(node.rhs)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from moncheck.checks.base import Context, Skip, validate
 from moncheck.findings import Finding, error
+from moncheck.yamlpos import as_dict, as_list
 
 
 def schema_uptime(ctx: Context) -> list[Finding]:
@@ -17,6 +20,8 @@ def schema_uptime(ctx: Context) -> list[Finding]:
         if isinstance(env, str) and env != stem:
             out.append(error("schema/uptime", doc.path, doc.data.line_of("environment"),
                              f"environment {env!r} in a file named {stem}.yml", "one file per environment, named after it"))
+    for doc in ctx.inv.uptime:
+        out += _unique_uptime_names(doc.path, doc.data)
     if ctx.inv.mode == "repo":
         envs = {doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0] for doc in ctx.inv.uptime}
         for env in ("local", "staging", "production"):
@@ -36,12 +41,25 @@ def schema_slo(ctx: Context) -> list[Finding]:
 
 
 def schema_drill(ctx: Context) -> list[Finding]:
+    """Drill files as the drill runner validates them (``moncheck.drills.spec.load_drills``:
+    schema, key combinations, unique names), so the gate rejects what ``moncheck drill`` would."""
     if not ctx.inv.drills:
         raise Skip("no fire drills (monitoring/drills/*.yml)")
-    out: list[Finding] = []
-    for doc in ctx.inv.drills:
-        out += validate(ctx, "schema/drill", "drill", doc.path, doc.data)
-    return out
+    if ctx.inv.mode != "repo":
+        out: list[Finding] = []
+        for doc in ctx.inv.drills:
+            out += validate(ctx, "schema/drill", "drill", doc.path, doc.data)
+        return out
+    from moncheck.drills.spec import DrillError, load_drills
+
+    try:
+        load_drills(ctx.inv.root)
+    except DrillError as e:
+        loaded = {d.path for d in ctx.inv.drills}
+        found = [_pos(p) for p in e.problems]
+        # Files the inventory could not load are reported there (schema/yaml), once.
+        return [error("schema/drill", path, line, msg) for path, line, msg in found if path in loaded]
+    return []
 
 
 def schema_policy(ctx: Context) -> list[Finding]:
@@ -49,3 +67,59 @@ def schema_policy(ctx: Context) -> list[Finding]:
     if doc is None:
         raise Skip("no policies/policy.yml: defaults apply")
     return validate(ctx, "schema/policy", "policy", doc.path, doc.data)
+
+
+def _pos(problem: str) -> tuple[str, int, str]:
+    """``path:line: message`` (the drill and suite loaders' problem format) split up."""
+    m = re.match(r"^(?P<path>[^:]+):(?P<line>\d+): (?P<msg>.*)$", problem, re.DOTALL)
+    if not m:
+        return "", 1, problem
+    return m.group("path"), int(m.group("line")), " ".join(m.group("msg").split())
+
+
+def schema_provisioning(ctx: Context) -> list[Finding]:
+    """Grafana provisioning files: data sources and dashboard providers, by their own schemas."""
+    if not ctx.inv.provisioning:
+        raise Skip("no Grafana provisioning files (monitoring/grafana/provisioning/**/*.yml)")
+    out: list[Finding] = []
+    for doc in ctx.inv.provisioning:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        kind = ("grafana-datasources" if "datasources" in data or "deleteDatasources" in data
+                else "grafana-dashboards" if "providers" in data
+                else "grafana-datasources" if "/datasources/" in f"/{doc.path}" else "grafana-dashboards")
+        out += validate(ctx, "schema/provisioning", kind, doc.path, doc.data)
+    return out
+
+
+def schema_expectations(ctx: Context) -> list[Finding]:
+    """The daily report's Great Expectations suites, by the report's own loader."""
+    if not ctx.inv.expectations:
+        raise Skip("no expectation suites (monitoring/expectations/*.yml)")
+    from moncheck.report.expectations import SuiteError, load_suites
+
+    out: list[Finding] = []
+    for doc in ctx.inv.expectations:
+        try:
+            load_suites(ctx.inv.abspath(doc.path), doc.path)
+        except SuiteError as e:
+            path, line, msg = _pos(str(e))
+            out.append(error("schema/expectations", path or doc.path, line, msg))
+    return out
+
+
+def _unique_uptime_names(path: str, data: object) -> list[Finding]:
+    """Two uptime checks of one environment with one name share one ``check`` label: one of
+    them is invisible in uptime_check_* series and its alert."""
+    checks = as_list(as_dict(data).get("checks"))
+    lines = getattr(checks, "item_lines", [1] * len(checks))
+    first: dict[str, int] = {}
+    out = []
+    for c, line in zip(checks, lines):
+        name = as_dict(c).get("name")
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            out.append(error("schema/uptime", path, line, f"uptime check name {name!r} is used twice (first at line {first[name]})",
+                             "names are the `check` label of the uptime series: make them unique"))
+        first.setdefault(name, line)
+    return out

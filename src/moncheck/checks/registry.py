@@ -14,6 +14,8 @@ CHECKS: list[Check] = [
     Check("schema/policy", misc.schema_policy),
     Check("schema/slo", misc.schema_slo),
     Check("schema/drill", misc.schema_drill),
+    Check("schema/provisioning", misc.schema_provisioning),
+    Check("schema/expectations", misc.schema_expectations),
     Check("promql/parse", rules.promql_parse),
     Check("promql/unknown-metric", rules.promql_unknown_metric),
     Check("promql/rate-on-non-counter", rules.promql_rate_on_non_counter),
@@ -44,6 +46,7 @@ CHECKS: list[Check] = [
     Check("slo/spec", slo.slo_spec),
     Check("slo/stale", slo.slo_stale),
     Check("drills/coverage", slo.drills_coverage),
+    Check("drills/receivers", slo.drills_receivers),
 ]
 
 # Ids of the tool wrappers (moncheck.tools), run by the gate after CHECKS.
@@ -60,7 +63,7 @@ OPT_IN = frozenset({
 
 # Ids emitted outside CHECKS and the tools: load errors, policy problems, SLO detail ids.
 OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "schema/templated", "policy/suppression",
-             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested"]
+             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "repo/missing"]
 
 
 def known_ids() -> frozenset[str]:

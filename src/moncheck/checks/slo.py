@@ -41,3 +41,13 @@ def drills_coverage(ctx: Context) -> list[Finding]:
     from moncheck.checks.drills import check_drill_coverage
 
     return check_drill_coverage(ctx.inv)
+
+
+def drills_receivers(ctx: Context) -> list[Finding]:
+    """``drills/receivers``: receivers expected by drills exist in alertmanager.yml."""
+    _need_repo(ctx, "drill receivers")
+    if ctx.inv.alertmanager is None:
+        raise Skip("no alertmanager config to check drill receivers against")
+    from moncheck.checks.drills import check_drill_receivers
+
+    return check_drill_receivers(ctx.inv)

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="use this policy file (settings, opt-in organisation checks, suppressions) "
                    "instead of the repository's; also for loose files")
     p.add_argument("--strict", action="store_true",
-                   help="a check that cannot run (promtool/amtool missing) is an error (default when CI is set)")
+                   help="a skipped check the repository is configured for, or a missing promtool/amtool, "
+                   "is an error (the default when the CI environment variable is set)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also list each skipped check with the reason, on stderr")
     p.set_defaults(func=run)
@@ -102,10 +103,11 @@ def exit_status(findings: Iterable[Finding]) -> int:
 
 def strict_mode(args: argparse.Namespace) -> str | None:
     """Why checks that cannot run are errors (``--strict`` or ``CI`` set), or None."""
+    from moncheck.failclosed import strict_requested
+
     if args.strict:
         return "--strict"
-    ci = os.environ.get("CI", "")
-    return "CI is set" if ci and ci.lower() not in ("0", "false", "no") else None
+    return "CI is set" if strict_requested(False) else None
 
 
 def _fail(msg: str) -> int:
@@ -147,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
         repo, paths = _resolve(args)
         baseline = read_baseline(args.baseline) if args.baseline is not None else None
         result = run_gate(repo, paths, base=args.base, baseline=baseline,
-                          policy=args.policy.resolve() if args.policy is not None else None)
+                          policy=args.policy.resolve() if args.policy is not None else None,
+                          strict=strict_mode(args) is not None)
     except (UsageError, BaselineError, DiffError) as e:
         return _fail(str(e))
     except ConfigError as e:

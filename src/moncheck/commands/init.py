@@ -127,7 +127,13 @@ def _globs(root: Path, files: list[Path], all_files: dict[Path, str | None], kin
         lca = Path(os.path.commonpath([x.parent for x in under]))
         out[(lca, ext)] = any(x.parent != lca for x in under)
     chosen = out
-    globs = [f"{d.relative_to(root).as_posix()}/{'**/' if deep else ''}*{ext}" for (d, ext), deep in sorted(chosen.items())]
+    globs = []
+    for (d, ext), deep in sorted(chosen.items()):
+        under = [x for x in files if d in x.parents and x.suffix == ext]
+        # Keep a naming convention all of them share (`*.test.yml`, `*.rules.yml`).
+        inner = {x.name.split(".")[-2] if x.name.count(".") >= 2 else "" for x in under}
+        tail = f".{inner.pop()}{ext}" if len(inner) == 1 and "" not in inner else ext
+        globs.append(f"{d.relative_to(root).as_posix()}/{'**/' if deep else ''}*{tail}")
     return globs + sorted(listed)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import promql_parser as pp
 
-from moncheck import durations, yamlpos
+from moncheck import durations, promql, yamlpos
 from moncheck.drills.promql_print import Printer, format_duration, to_ms
 
 # Floors that compression may not cross (absolute, so they bound the speed factor). Below ~250ms
@@ -121,7 +121,7 @@ def _td_ms(ms: int) -> timedelta:
 def compress_expr(text: str, ctx: _Ctx, line: int, rule: str) -> str | None:
     """Compressed PromQL text, or None after recording a problem."""
     try:
-        expr = pp.parse(text)
+        expr = promql.parse(text)
     except (ValueError, TypeError) as e:
         ctx.problems.append(Problem(ctx.path, line, f"rule {rule}: cannot parse expression: {e}"))
         return None

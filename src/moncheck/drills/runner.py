@@ -21,6 +21,7 @@ import yaml
 
 from moncheck import alertmanager as am
 from moncheck import yamlpos
+from moncheck import promql
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
 from moncheck.drills.promql_print import format_duration
@@ -92,7 +93,7 @@ def receiver_group_waits(route: dict, labels: dict[str, str], default_ms: int = 
 def _max_range(expr: str, recorded: dict[str, int]) -> int:
     best = [0]
     try:
-        tree = pp.parse(expr)
+        tree = promql.parse(expr)
     except (ValueError, TypeError):
         return 0
 

@@ -44,6 +44,10 @@ CASES = [
      "alert 'TargetDown': the expression has no condition (comparison, and/unless, absent), so it fires for every "
      "series it selects, all the time"),
     ("heartbeat", X.alerts_no_comparison, "vector(1)", None),
+    ("info-metric-state", X.alerts_no_comparison, "kube_node_info{kernel_version=~\"3.*\"}", None),
+    ("info-metric-all", X.alerts_no_comparison, "kube_node_info",
+     "alert 'TargetDown': the expression has no condition (comparison, and/unless, absent), so it fires for every "
+     "series it selects, all the time"),
     ("absent", X.alerts_no_comparison, "absent(up{job=\"api\"})", None),
     ("comparison-inside", X.alerts_no_comparison, "sum by (job) (up == 0)", None),
     ("or-one-side-unconditional", X.alerts_no_comparison, "up == 0 or up",
@@ -81,6 +85,7 @@ HUMANIZE = [
     ("ratio", "sum(rate(http_requests_total{status_code=~\"5..\"}[5m])) / sum(rate(http_requests_total[5m])) > 0.05",
      "{{ .Value }}", True),
     ("gauge", "http_active_connections > 100", "{{ $value }} connections", False),
+    ("rate-equals-zero", "rate(http_requests_total[5m]) == 0", "{{ $value }} req/s", False),
     ("count", "count(rate(http_requests_total[5m]) > 1) > 2", "{{ $value }} routes", False),
 ]
 
