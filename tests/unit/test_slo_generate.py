@@ -189,7 +189,7 @@ def test_page_keeps_firing_from_fast_to_slow_pair_and_old_shape_fails(tmp_path: 
     doc = yaml.safe_load((d / "svc-availability.test.yml").read_text())
     (group,) = [t for t in doc["tests"] if "keeps firing" in t["name"]]
     times = [c["eval_time"] for c in group["alert_rule_test"]]
-    assert len(times) > 60 and all(c["exp_alerts"] for c in group["alert_rule_test"]
+    assert len(times) >= 10 and all(c["exp_alerts"] for c in group["alert_rule_test"]
                                    if c["alertname"] == "SvcAvailabilityBurn")
     doc["tests"] = [group]
     (d / "refire.test.yml").write_text(yaml.safe_dump(doc))

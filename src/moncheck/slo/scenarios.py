@@ -226,14 +226,17 @@ def _refire(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
     # It must really move from one pair to the other.
     if quick[-1] or not quick_ok[-1] or not quick[first] or not quick_ok[first]:
         return None
-    pts = [int(t) for t in ev.t[first:]]
+    # Every minute around the move (where a label change would resolve the alert and wait
+    # `for` again), every 10 minutes elsewhere.
+    moved = first + int(np.argmax(~quick[first:]))
+    near = range(moved - 3, moved + int(page.for_min) + 4)
+    pts = [int(t) for i, t in enumerate(ev.t) if i >= first and (i in near or t % 10 == 0)]
     orig = {a.severity: ev.state(a) for a in alerts}
     if not all(o[1][first:].all() for o in orig.values()):
         return None
     return Scenario("fast burn turns into a medium burn: the page keeps firing, never "
                     "resolves (fast pair, then slow pair)", SHORT_INTERVAL, segs, pts,
-                    {int(ev.t[i]): tuple(k for k, f in orig.items() if f[0][i])
-                     for i in range(first, len(ev.t))})
+                    {t: tuple(k for k, f in orig.items() if f[0][t]) for t in pts})
 
 
 def _within_budget(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
