@@ -46,6 +46,10 @@ BAD = [
                          ("slo/spec", 17, "unknown field 'alertin'")]),
     ("openslo-no-total.yml", [("slo/spec", 12, "ratioMetric needs total and exactly one of good "
                                "or bad")]),
+    ("openslo-calendar-timeslices.yml", [
+        ("slo/spec", 27, 'invalid slo "uptime": calendar-aligned time windows (isRolling: false) '
+                         "are not supported"),
+        ("slo/spec", 28, "invalid slo \"uptime\": budgetingMethod 'Timeslices' is not supported")]),
 ]
 
 
@@ -107,3 +111,31 @@ def test_openslo_converts_like_sloth() -> None:
     assert bad.error_query and "result=\"failure\"" in bad.error_query
     assert good.error_ratio_query is not None and good.error_ratio_query.startswith("\n  1 - (")
     assert (good.mode, good.spec_version, good.page) == ("cli-gen-openslo", "openslo/v1", None)
+
+
+def _spec(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "spec.yml"
+    p.write_text(text)
+    return repo_with(tmp_path / "repo", p)
+
+
+def test_objective_100_is_a_located_warning_and_generates(tmp_path: Path) -> None:
+    text = (FIX / "good/api.yml").read_text().replace("objective: 99.9", "objective: 100")
+    repo = _spec(tmp_path, text)
+    plan = slo.plan(repo)
+    assert plan.ok
+    (w,) = [f for f in plan.findings if "no error budget" in f.message]
+    assert (w.check, w.path, w.line, w.severity.value) == ("slo/spec", "monitoring/slos/spec.yml",
+                                                           7, "warning")
+    rules = plan.files[Path("monitoring/prometheus/rules/slo/svc-availability.yml")]
+    assert "(14.4 * 0))" in rules and "vector(1-1)" in rules
+
+
+def test_sloth_window_in_annotations_is_a_located_warning(tmp_path: Path) -> None:
+    text = (FIX / "good/api.yml").read_text().replace("{{$labels.sloth_slo}}",
+                                                      "{{ $labels.sloth_window }}")
+    findings = slo.validate(_spec(tmp_path, text))
+    assert [(f.check, f.line, f.severity.value) for f in findings] == [
+        ("slo/spec", 21, "warning"), ("slo/spec", 25, "warning")]
+    assert "annotation 'description' uses {{$labels.sloth_window}}, which expands to an " \
+           "empty string" in findings[0].message

@@ -15,7 +15,7 @@ from moncheck.findings import Finding, Severity, error, warning
 from moncheck.slo import catalog as catalog_mod
 from moncheck.slo import dashboard, runbooks, testgen
 from moncheck.slo import semantic as v
-from moncheck.slo.model import SpecFile
+from moncheck.slo.model import SLO, SpecFile
 from moncheck.slo.render import HEADER, dump, render_rules
 from moncheck.slo.rules import Info, slo_groups
 from moncheck.slo.spec import load_file
@@ -88,6 +88,7 @@ def _semantic(repo: Path, specs: list[SpecFile]) -> tuple[list[Finding],
     for spec in specs:
         for slo in spec.slos:
             findings.extend(v.check_queries(slo))
+            findings.extend(v.check_annotations(slo))
             if cat is not None:
                 findings.extend(v.check_catalog(slo, cat, recorded))
     findings.extend(v.check_unique(specs))
@@ -103,28 +104,31 @@ def plan(repo: Path, info: Info | None = None) -> Plan:
     if not out.ok:
         return out
     for spec in specs:
-        if not spec.slos:
-            continue
-        rules_rel = RULES_DIR / f"{spec.stem}.yml"
-        groups = [g for slo in spec.slos for g in slo_groups(slo, info)]
-        out.files[rules_rel] = render_rules(groups, spec.path)
-        tests = []
         for slo in spec.slos:
-            cases, why = testgen.slo_tests(slo, cat, info)
-            if why and why != testgen.NO_ALERTS:
-                out.findings.append(warning("slo/untested", spec.path, slo.line,
-                                            f'slo "{slo.name}": no generated tests: {why}'))
-            tests.extend(cases)
-            for meta in (slo.page, slo.ticket):
-                if meta is not None and not meta.disable:
-                    out.files[RUNBOOKS_DIR / f"{meta.name}.md"] = runbooks.runbook(slo, meta.name)
-        if tests:
-            rel = Path("../../..") / rules_rel  # rule_files are relative to the test file
-            body = dump(testgen.test_file(rel.as_posix(), tests))
-            out.files[TESTS_DIR / f"{spec.stem}.test.yml"] = (
-                f"{HEADER}# Source: {spec.path}\n\n{body}")
+            _plan_slo(out, spec, slo, cat, info)
     out.files[DASHBOARD] = dashboard.render()
     return out
+
+
+def _plan_slo(out: Plan, spec: SpecFile, slo: SLO, cat: catalog_mod.Catalog | None,
+              info: Info) -> None:
+    """One rule file and its test files per SLO: each test loads only its SLO's rules, so the
+    cost of the generated tests grows linearly with the number of SLOs."""
+    rules_rel = RULES_DIR / f"{slo.id}.yml"
+    groups = slo_groups(slo, info)
+    out.files[rules_rel] = render_rules(groups, spec.path)
+    rel = (Path("../../..") / rules_rel).as_posix()  # rule_files are relative to the test
+    files, why = testgen.slo_tests(slo, cat, info, [g.name for g in groups])
+    if why and why != testgen.NO_ALERTS:
+        out.findings.append(warning("slo/untested", spec.path, slo.line,
+                                    f'slo "{slo.name}": no generated tests: {why}'))
+    for tf in files:
+        body = dump(testgen.test_file(rel, tf))
+        out.files[TESTS_DIR / f"{slo.id}{tf.suffix}.test.yml"] = (
+            f"{HEADER}# Source: {spec.path}\n\n{body}")
+    for meta in (slo.page, slo.ticket):
+        if meta is not None and not meta.disable:
+            out.files[RUNBOOKS_DIR / f"{meta.name}.md"] = runbooks.runbook(slo, meta.name)
 
 
 def _generated_on_disk(repo: Path) -> set[Path]:

@@ -84,6 +84,12 @@ def top_level_grouping(expr: str) -> bool:
     return _keeps_labels(_parsed(expr).ast)
 
 
+# Functions whose result has no labels, and functions that add or invent labels.
+_LABEL_FREE = {"vector", "scalar", "time", "pi", "minute", "hour", "day_of_month", "day_of_week",
+               "days_in_month", "month", "year"}
+_LABEL_MAKERS = {"label_replace", "label_join", "absent", "absent_over_time"}
+
+
 def _keeps_labels(node: object) -> bool:
     if isinstance(node, promql_parser.AggregateExpr):
         mod = node.modifier
@@ -91,12 +97,20 @@ def _keeps_labels(node: object) -> bool:
             return False
         kind = str(mod.type).rsplit(".", 1)[-1]
         return not (kind == "By" and not list(mod.labels))
-    if isinstance(node, promql_parser.NumberLiteral):
+    if isinstance(node, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
         return False
     if isinstance(node, promql_parser.BinaryExpr):
         return _keeps_labels(node.lhs) or _keeps_labels(node.rhs)
-    if isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr)):
+    if isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr,
+                         promql_parser.SubqueryExpr)):
         return _keeps_labels(node.expr)
-    if isinstance(node, promql_parser.Call) and getattr(node.func, "name", "") == "vector":
-        return False
+    if isinstance(node, promql_parser.Call):
+        name = getattr(node.func, "name", "")
+        if name in _LABEL_FREE:
+            return False
+        if name in _LABEL_MAKERS:
+            return True
+        # rate, increase, *_over_time, abs, round, clamp...: the labels of their vector argument.
+        args = list(getattr(node, "args", []) or [])
+        return any(_keeps_labels(a) for a in args)
     return True

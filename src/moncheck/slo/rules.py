@@ -1,8 +1,10 @@
-"""Prometheus rules for an SLO, in exactly the names and shapes Sloth generates.
+"""Prometheus rules for an SLO, in exactly the names and shapes Sloth v0.16 generates.
 
-Mirrors slok/sloth ``internal/prometheus/{recording_rules,alert_rules}.go``: one SLI error-ratio
-recording rule per alert window plus the period (optimised from the 5m rule), metadata rules,
-and a page and a ticket multi-window multi-burn-rate alert.
+Mirrors slok/sloth ``internal/plugin/slo/core/{sli_rules_v1,metadata_rules_v1,alert_rules_v1}``:
+one SLI error-ratio recording rule per alert window plus the period (optimised from the 5m rule),
+metadata rules, and a page and a ticket multi-window multi-burn-rate alert. Each condition is
+``max(... > t) without (sloth_window)``, so an alert's labels do not depend on which window pair
+fires: it keeps firing (no resolve, no new ``for``) when the burn moves from one pair to the other.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ class Info:
 
     version: str = "moncheck"
     extra_labels: dict[str, str] = field(default_factory=dict)
-    # Reproduce Sloth byte for byte (only the comparison test wants this; see docs/slo.md).
-    sloth_exact: bool = False
 
 
 @dataclass
@@ -79,8 +79,7 @@ def sli_rules(slo: SLO, ws: Windows, info: Info) -> list[Rule]:
             expr = fill_window(f"({slo.error_ratio_query})", win)
         else:
             expr = fill_window(f"({slo.error_query})\n/\n({slo.total_query})\n", win)
-        labels = {**info.extra_labels, **slo.id_labels(), WINDOW_LABEL: win, **slo.labels}
-        rules.append(Rule(record=sli_metric(w), expr=expr, labels=labels))
+        rules.append(Rule(record=sli_metric(w), expr=expr, labels=_sli_labels(slo, info, win)))
     # The period SLI is an average of the short-window ratio (cheap to evaluate over 30d).
     short, period = sli_metric(ws.page_quick.short_ms), prom_duration(slo.period_ms)
     flt = label_filter(slo.id_labels())
@@ -88,16 +87,21 @@ def sli_rules(slo: SLO, ws: Windows, info: Info) -> list[Rule]:
         record=sli_metric(slo.period_ms),
         expr=(f"sum_over_time({short}{flt}[{period}])\n/ ignoring ({WINDOW_LABEL})\n"
               f"count_over_time({short}{flt}[{period}])\n"),
-        # Sloth sets only sloth_window here, so several SLOs in one file make promtool report
-        # duplicate rules (slok/sloth#211). The id labels are inherited by the result anyway:
-        # adding them changes no series and keeps `promtool check rules` clean.
-        labels={**slo.id_labels(), WINDOW_LABEL: period} if not info.sloth_exact
-        else {WINDOW_LABEL: period}))
+        labels=_sli_labels(slo, info, period)))
     return rules
 
 
+def slo_labels(slo: SLO, info: Info) -> dict[str, str]:
+    """The SLO's own labels; extra labels win, as Sloth merges ``--extra-labels`` last."""
+    return {**slo.labels, **info.extra_labels}
+
+
+def _sli_labels(slo: SLO, info: Info, window: str) -> dict[str, str]:
+    return {**slo.id_labels(), WINDOW_LABEL: window, **slo_labels(slo, info)}
+
+
 def meta_rules(slo: SLO, ws: Windows, info: Info) -> list[Rule]:
-    labels = {**info.extra_labels, **slo.id_labels(), **slo.labels}
+    labels = {**slo.id_labels(), **slo_labels(slo, info)}
     ratio = slo.objective / 100
     flt = label_filter(slo.id_labels())
 
@@ -138,12 +142,11 @@ def alert_expr(slo: SLO, ws: Windows, quick: Window, slow: Window) -> str:
     budget = go_float((100 - slo.objective) / 100)
 
     def cond(window_ms: int, w: Window) -> str:
-        return f"({sli_metric(window_ms)}{flt} > ({go_float(ws.factor(w))} * {budget}))"
+        return (f"    max({sli_metric(window_ms)}{flt} > ({go_float(ws.factor(w))} * {budget}))"
+                f" without ({WINDOW_LABEL})")
 
-    return (f"(\n    {cond(quick.short_ms, quick)}\n    and ignoring ({WINDOW_LABEL})\n"
-            f"    {cond(quick.long_ms, quick)}\n)\nor ignoring ({WINDOW_LABEL})\n(\n"
-            f"    {cond(slow.short_ms, slow)}\n    and ignoring ({WINDOW_LABEL})\n"
-            f"    {cond(slow.long_ms, slow)}\n)\n")
+    return (f"(\n{cond(quick.short_ms, quick)}\n    and\n{cond(quick.long_ms, quick)}\n)\n"
+            f"or\n(\n{cond(slow.short_ms, slow)}\n    and\n{cond(slow.long_ms, slow)}\n)\n")
 
 
 def _alert(slo: SLO, ws: Windows, severity: str, meta: AlertMeta, quick: Window,

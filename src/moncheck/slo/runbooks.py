@@ -43,8 +43,9 @@ def runbook(slo: SLO, alert: str) -> str:
         f"{go_float(f(ts))}x over {prom_duration(ts.long_ms)} and {prom_duration(ts.short_ms)}: "
         "a slow leak that will exhaust the budget before the period ends.",
         "",
-        "The `sloth_window` label is the short window that confirmed the burn; once the problem",
-        "stops, the short window drops below the threshold and the alert resolves quickly.",
+        "Both window pairs yield the same alert (one label set), so it keeps firing while the",
+        "burn moves from the fast pair to the slow one. Once the problem stops, the short windows",
+        "drop below their thresholds and the alert resolves quickly.",
         "",
         "## Diagnose",
         "",

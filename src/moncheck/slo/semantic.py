@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from moncheck.findings import Finding, error
+from moncheck.findings import Finding, error, warning
 from moncheck.slo import promql
 from moncheck.slo.catalog import Catalog
 from moncheck.slo.model import SLO, SpecFile
@@ -42,6 +42,33 @@ def check_queries(slo: SLO) -> list[Finding]:
     if e and t and " ".join(e.split()) == " ".join(t.split()):
         out.append(error("slo/query", slo.path, slo.line_of("total_query"),
                          f"{w}error_query and total_query are the same query"))
+    return out
+
+
+_WINDOW_TPL = re.compile(r"\{\{\s*\$labels\.sloth_window\s*\}\}")
+
+
+def check_annotations(slo: SLO) -> list[Finding]:
+    """Warn about ``{{$labels.sloth_window}}`` (since Sloth v0.11 alerts carry no such label)
+    and about an objective of 100%, which leaves no error budget."""
+    out: list[Finding] = []
+    if slo.objective >= 100:
+        out.append(warning(
+            "slo/spec", slo.path, slo.line_of("objective"),
+            f'slo "{slo.name}": objective 100 leaves no error budget: the burn-rate alerts '
+            "fire on any error (every threshold is 0), burn rates are +Inf and the budget "
+            "remaining is -Inf or NaN", hint="use an objective below 100, e.g. 99.99"))
+    for kind, meta in (("page", slo.page), ("ticket", slo.ticket)):
+        if meta is None or meta.disable:
+            continue
+        for k, v in sorted(meta.annotations.items()):
+            if _WINDOW_TPL.search(v):
+                out.append(warning(
+                    "slo/spec", slo.path, meta.line,
+                    f'slo "{slo.name}": {kind} alert: annotation {k!r} uses '
+                    "{{$labels.sloth_window}}, which expands to an empty string: the alerts "
+                    "carry no sloth_window label (one alert whichever window pair fires, as in "
+                    "Sloth since v0.11)", hint="remove it from the annotation"))
     return out
 
 

@@ -55,9 +55,8 @@ def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
         return spec, errs.items
     first = docs[0]
     if isinstance(first, dict) and "version" in first:
-        if len(docs) > 1:
-            errs.add(yamlpos.line_of(docs[1]), "a prometheus/v1 spec file holds one document")
-        spec.slos = _load_sloth(first, errs)
+        # Several `---` documents are several specs (Sloth's examples/multifile.yml).
+        spec.slos = [slo for doc in docs for slo in _load_sloth(doc, errs)]
     elif isinstance(first, dict) and "apiVersion" in first:
         spec.slos = _load_openslo(docs, errs)
     else:
@@ -174,6 +173,7 @@ def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: 
                                           line=node.line_of("labels")))
     slo = SLO(service=service, name=name, objective=objective or 0.0, period_ms=DEFAULT_PERIOD_MS,
               description=desc, labels=labels, path=errs.path, line=line)
+    slo.lines["objective"] = node.line_of("objective")
     _load_sloth_sli(node.get("sli"), node.line_of("sli"), where, slo, errs)
     _load_sloth_alerting(node.get("alerting"), node.line_of("alerting"), where, slo, errs)
     return slo if len(errs.items) == before else None
@@ -336,8 +336,9 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
     ratio = None
     if isinstance(ispec, dict):
         ratio = ispec.get("ratioMetric") or ispec.get("ratioMetrics")
-    period_ms = _openslo_period(spec, where, errs)
     before = len(errs.items)
+    _openslo_unsupported(spec, where, errs)
+    period_ms = _openslo_period(spec, where, errs)
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or not objectives:
         errs.add(spec.line_of("objectives"), f"{where}at least one objective is required")
@@ -371,6 +372,7 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
         slo = SLO(service=service, name=f"{name}-{i}", objective=objective, period_ms=period_ms,
                   description=spec.get("description") or "", spec_version=doc["apiVersion"],
                   mode="cli-gen-openslo", path=errs.path, line=doc.line, labels={})
+        slo.lines["objective"] = obj.line_of("target") if "target" in obj else obj.line
         if bad is not None:
             slo.error_query, slo.total_query = bad, total
             slo.lines.update(error_query=bad_line, total_query=total_line)
@@ -381,6 +383,22 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
             slo.lines.update(error_ratio_query=good_line, total_query=total_line)
         out.append(slo)
     return out if len(errs.items) == before else []
+
+
+def _openslo_unsupported(spec: Any, where: str, errs: _Errors) -> None:
+    """What moncheck (like Sloth) cannot generate: rejected, never read as something else."""
+    method = spec.get("budgetingMethod")
+    if method is not None and method != "Occurrences":
+        errs.add(spec.line_of("budgetingMethod"), f"{where}budgetingMethod {method!r} is not "
+                 "supported: only Occurrences (good/total events over the window) has a "
+                 "Prometheus burn-rate form here; Timeslices counts bad minutes instead",
+                 hint="use budgetingMethod: Occurrences")
+    tw = spec.get("timeWindow") or spec.get("timeWindows")
+    for w in tw if isinstance(tw, list) else []:
+        if isinstance(w, dict) and w.get("isRolling") is False:
+            errs.add(yamlpos.line_of(w, "isRolling", w.line), f"{where}calendar-aligned "
+                     "time windows (isRolling: false) are not supported: the rules compute "
+                     "rolling windows", hint="use isRolling: true with a duration such as 30d")
 
 
 def _openslo_period(spec: Any, where: str, errs: _Errors) -> int | None:

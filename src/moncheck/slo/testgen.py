@@ -1,137 +1,259 @@
-"""Generated promtool unit tests: per SLO, a fast burn pages, a slow burn opens a ticket and
-does not page, and a burn within budget stays silent.
+"""Generated promtool unit tests for an SLO's alerts and recording rules.
 
-Traffic is constant from t=0, so every window sees the same error ratio and the scenarios are
-exact: ratio = burn x error budget, with the burn placed well between the thresholds.
+The scenarios come from ``moncheck.slo.scenarios``: workloads whose error ratio and traffic
+change over time (a sustained medium burn only the slow pair sees, a short spike, recovery, a
+traffic step, thresholds just below and just above, ``for`` boundaries, days-long burns), each
+asserted at the evaluation times where a modelled mutant of the rules would behave differently.
+Three files per SLO keep every file cheap and the cost linear in the number of SLOs:
+
+- ``<slo id>.test.yml``: minute-by-minute evaluation, hours of data (the fast windows, ``for``);
+- ``<slo id>.days.test.yml``: evaluation every 30 minutes over days (the 1d and 3d windows);
+- ``<slo id>.period.test.yml``: evaluation every 11 hours over more than the SLO period (the
+  period SLI, the metadata rules). 11 hours divides no supported period, so no sample sits on
+  a range boundary (Prometheus 2 and 3 treat those differently).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from moncheck.slo import promql
+from moncheck.slo import scenarios as scen
+from moncheck.slo.burnmodel import Alert, alert_of
 from moncheck.slo.catalog import Catalog
-from moncheck.slo.gofmt import parse_duration, prom_duration
+from moncheck.slo.gofmt import go_float, parse_duration, prom_duration
 from moncheck.slo.model import SLO
-from moncheck.slo.rules import WINDOW_LABEL, Info, Rule, alert_rules, windows_of
+from moncheck.slo.rules import (
+    WINDOW_LABEL,
+    Info,
+    Rule,
+    alert_rules,
+    sli_metric,
+    slo_labels,
+    windows_of,
+)
 from moncheck.slo.synth import Workload, synthesise
-from moncheck.slo.windows import Window, Windows
 
-REQUESTS_PER_MINUTE = 100.0
 NO_ALERTS = "the SLO has no alerts"
-SETTLE_MINUTES = 10  # after the longest `for:`, so pending alerts have turned firing
+PERIOD_INTERVAL_MIN = 11 * 60
+PERIOD_SAMPLE_MIN = 2
 _LABEL_TPL = re.compile(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
 
 
 @dataclass
-class Scenario:
-    title: str
-    burn: float  # multiple of the error budget
-
-
-def scenarios(ws: Windows, budget: float) -> list[Scenario]:
-    f = ws.factor
-    page_min = min(f(ws.page_quick), f(ws.page_slow))
-    ticket_max = max(f(ws.ticket_quick), f(ws.ticket_slow))
-    lowest = min(page_min, f(ws.ticket_quick), f(ws.ticket_slow))
-    out = []
-    fast = min(1.25 * max(f(ws.page_quick), f(ws.page_slow)), 1 / budget)
-    if fast > page_min:
-        out.append(Scenario("fast burn pages", fast))
-    slow = (ticket_max + page_min) / 2
-    if ticket_max < page_min and slow * budget <= 1:
-        out.append(Scenario("slow burn opens a ticket and does not page", slow))
-    out.append(Scenario("burn within budget stays silent", lowest / 2))
-    return out
+class TestFile:
+    suffix: str  # "" | ".days" | ".period"
+    evaluation_interval: str
+    tests: list[dict[str, Any]]
+    group_order: list[str]
 
 
 def _fmt(x: float) -> str:
-    s = repr(round(x, 9))
-    return s[:-2] if s.endswith(".0") else s
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(round(x, 9))
 
 
-def _input_series(w: Workload, ratio: float, minutes: int) -> list[dict[str, str]]:
-    good, bad = REQUESTS_PER_MINUTE * (1 - ratio), REQUESTS_PER_MINUTE * ratio
+def _values(incs: list[tuple[int, float]]) -> str:
+    """promtool expanding notation for a counter growing ``inc`` per sample for ``n`` samples,
+    segment after segment, from 0."""
+    items, value, first = [], 0.0, True
+    for n, inc in incs:
+        if first:
+            items.append(f"0+{_fmt(inc)}x{n}")
+            value, first = inc * n, False
+            continue
+        value += inc
+        items.append(f"{_fmt(value)}+{_fmt(inc)}x{n - 1}" if n > 1 else _fmt(value))
+        value += inc * (n - 1)
+    return " ".join(items)
+
+
+def _input_series(w: Workload, segments: tuple[scen.Segment, ...], base: int,
+                  per_sample: int = 1) -> list[dict[str, str]]:
     out = []
     for s in w.series:
-        inc = s.per_good * good + s.per_bad * bad
-        out.append({"series": s.text(), "values": f"0+{_fmt(inc)}x{minutes}"})
+        incs = []
+        for seg in segments:
+            total = round(base * seg.traffic)
+            bad = round(total * min(1.0, seg.ratio))
+            inc = (s.per_good * (total - bad) + s.per_bad * bad) * per_sample
+            incs.append((seg.minutes // per_sample, inc))
+        out.append({"series": s.text(), "values": _values(incs)})
     return out
 
 
 def _expand(text: str, labels: dict[str, str]) -> str | None:
-    out = _LABEL_TPL.sub(lambda m: labels.get(m.group(1), "<no value>"), text)
+    # A label the alert does not carry expands to "" ($labels is a map[string]string).
+    out = _LABEL_TPL.sub(lambda m: labels.get(m.group(1), ""), text)
     return None if "{{" in out else out
 
 
-def _fires(ws: Windows, w: Window, ratio: float, budget: float) -> bool:
-    return ratio > ws.factor(w) * budget
+def _minutes(m: int) -> str:
+    return prom_duration(m * 60_000)
 
 
-def _expected(slo: SLO, rule: Rule, ws: Windows, info: Info, ratio: float,
-              budget: float) -> dict[str, Any] | str | None:
-    quick, slow = ((ws.page_quick, ws.page_slow) if rule.labels.get("sloth_severity") == "page"
-                   else (ws.ticket_quick, ws.ticket_slow))
-    if _fires(ws, quick, ratio, budget):
-        window = quick.short_ms
-    elif _fires(ws, slow, ratio, budget):
-        window = slow.short_ms
-    else:
-        return None
-    series = {**info.extra_labels, **slo.id_labels(), WINDOW_LABEL: prom_duration(window),
-              **slo.labels}
-    labels = {**series, **rule.labels}
-    annotations = {}
-    for k, v in rule.annotations.items():
-        e = _expand(v, series)  # Prometheus expands $labels from the expression's result
-        if e is None:
-            return f"annotation {k!r} uses templates other than $labels"
-        annotations[k] = e
-    return {"exp_labels": dict(sorted(labels.items())),
-            "exp_annotations": dict(sorted(annotations.items()))}
+def model_alerts(slo: SLO, rules: list[Rule]) -> tuple[Alert, ...]:
+    ws = windows_of(slo)
+    budget = (100 - slo.objective) / 100
+    out = []
+    for sev, quick, slow, meta in (("page", ws.page_quick, ws.page_slow, slo.page),
+                                   ("ticket", ws.ticket_quick, ws.ticket_slow, slo.ticket)):
+        if meta is None or meta.disable:
+            continue
+        for_ms = parse_duration(meta.for_) if meta.for_ else 0
+        out.append(alert_of(sev, ws, quick, slow, budget, for_ms))
+    return tuple(out)
 
 
-def slo_tests(slo: SLO, catalog: Catalog | None, info: Info) -> tuple[list[dict[str, Any]], str]:
-    """The promtool test cases for one SLO, or ([], reason) when it cannot be tested."""
-    rules = alert_rules(slo, windows_of(slo))
-    if not rules:
-        return [], NO_ALERTS
+def _expected(slo: SLO, info: Info, rules: list[Rule]) -> dict[str, list[Any]] | str:
+    """Per severity, the exp_alerts entry of that alert when it fires (or why it cannot be)."""
+    series = {**slo.id_labels(), **slo_labels(slo, info)}
+    out: dict[str, list[Any]] = {}
+    for rule in rules:
+        annotations = {}
+        for k, v in rule.annotations.items():
+            e = _expand(v, series)  # Prometheus expands $labels from the expression's result
+            if e is None:
+                return f"annotation {k!r} uses templates other than $labels"
+            annotations[k] = e
+        out[rule.labels["sloth_severity"]] = [rule.alert, {
+            "exp_labels": dict(sorted({**series, **rule.labels}.items())),
+            "exp_annotations": dict(sorted(annotations.items()))}]
+    return out
+
+
+def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
+              group_order: list[str]) -> tuple[list[TestFile], str]:
+    """The promtool test files for one SLO, or ([], reason) when it cannot be tested.
+
+    ``group_order`` (every group of the rule file, in file order) becomes each test's
+    ``group_eval_order``: without it promtool 2.x evaluates groups in random order, so an alert
+    sometimes reads the SLI recorded one evaluation earlier and fires a minute late.
+    """
     if slo.total_query and promql.top_level_grouping(promql.fill_window(slo.total_query, "5m")):
         return [], "the SLI keeps labels (aggregate without `by` to get one series)"
     work, why = synthesise(slo, catalog)
     if work is None:
         return [], why
-    ws = windows_of(slo)
+    rules = alert_rules(slo, windows_of(slo))
+    files = []
+    if rules:
+        exp = _expected(slo, info, rules)
+        if isinstance(exp, str):
+            return [], exp
+        plan = scen.plan(model_alerts(slo, rules))
+        for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
+            tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
+                     for sc in plan.scenarios if sc.interval == interval]
+            if tests:
+                files.append(TestFile(suffix, _minutes(interval), tests, group_order))
+    period = _period_test(slo, info, work)
+    if period is not None:
+        files.append(TestFile(".period", _minutes(PERIOD_INTERVAL_MIN), [period], group_order))
+    return files, "" if rules else NO_ALERTS
+
+
+def _alert_group(slo: SLO, sc: scen.Scenario, work: Workload, base: int,
+                 exp: dict[str, list[Any]]) -> dict[str, Any]:
+    names = sorted({v[0] for v in exp.values()})
+    checks = []
+    for t in sc.checkpoints:
+        for name in names:
+            firing = [exp[sev][1] for sev in sorted(sc.firing[t]) if exp[sev][0] == name]
+            checks.append({"eval_time": _minutes(t), "alertname": name, "exp_alerts": firing})
+    desc = ", then ".join(f"{_pct(s.ratio)} errors for {_minutes(s.minutes)}"
+                          + (f" at {s.traffic:g}x traffic" if s.traffic != 1 else "")
+                          for s in sc.segments)
+    return {"name": f"{slo.id}: {sc.title} ({desc})", "interval": _minutes(scen.SHORT_INTERVAL),
+            "input_series": _input_series(work, sc.segments, base),
+            "alert_rule_test": checks}
+
+
+def _pct(r: float) -> str:
+    return f"{100 * r:.4g}%"
+
+
+def _period_test(slo: SLO, info: Info, work: Workload) -> dict[str, Any] | None:
+    """The period SLI and the metadata rules, over more than the period: an early burn of 3x
+    the budget, then half the budget, then a quarter, so the period, half of it and twice it
+    all give different averages."""
     budget = (100 - slo.objective) / 100
-    longest_for_ms = max((parse_duration(r.for_) for r in rules if r.for_), default=0)
-    first = SETTLE_MINUTES + -(-longest_for_ms // 60_000)  # minutes, rounded up
-    eval_minutes = (first, first + 60)
-    tests = []
-    for sc in scenarios(ws, budget):
-        ratio = sc.burn * budget
-        alert_tests = []
-        by_name: dict[str, list[Any]] = {}
-        for rule in rules:
-            exp = _expected(slo, rule, ws, info, ratio, budget)
-            if isinstance(exp, str):
-                return [], exp
-            by_name.setdefault(rule.alert or "", [])
-            if exp is not None:
-                by_name[rule.alert or ""].append(exp)
-        for t in eval_minutes:
-            for name, exps in by_name.items():
-                alert_tests.append({"eval_time": f"{t}m", "alertname": name, "exp_alerts": exps})
-        tests.append({
-            "name": f"{slo.id}: {sc.title} (error ratio {_fmt(ratio)}, "
-                    f"{_fmt(sc.burn)}x the budget)",
-            "interval": "1m",
-            "input_series": _input_series(work, ratio, eval_minutes[-1]),
-            "alert_rule_test": alert_tests,
-        })
-    return tests, ""
+    if budget <= 0:
+        return None
+    p = slo.period_ms // 60_000
+    step = PERIOD_SAMPLE_MIN
+    cuts = [_even(p // 4), _even(3 * p // 4)]
+    horizon = _even(9 * p // 8 + PERIOD_INTERVAL_MIN)
+    t = (horizon // PERIOD_INTERVAL_MIN) * PERIOD_INTERVAL_MIN
+    levels = (min(1.0, 3 * budget), budget / 2, budget / 4)
+    segs = (scen.Segment(cuts[0], levels[0]), scen.Segment(cuts[1] - cuts[0], levels[1]),
+            scen.Segment(horizon - cuts[1], levels[2]))
+    base = max(1000, math.ceil(4000 / budget))
+
+    def level_at(m: int) -> float:  # error ratio of the 5 minutes before m (within a segment)
+        return levels[0] if m <= cuts[0] else levels[1] if m <= cuts[1] else levels[2]
+
+    evals = [e for e in range(PERIOD_INTERVAL_MIN, t + 1, PERIOD_INTERVAL_MIN) if t - e < p]
+    if any(abs(e - c) < 10 for e in evals for c in cuts):
+        return None  # a 5m window across a change: not exact enough to assert
+    period_ratio = sum(level_at(e) for e in evals) / len(evals)
+    ids = slo.id_labels()
+    labels = {**ids, **slo_labels(slo, info)}
+    flt = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(ids.items())) + "}"
+    burn = period_ratio / budget
+    current = level_at(t) / budget
+    period_labels = {**labels, WINDOW_LABEL: prom_duration(slo.period_ms)}
+    checks: list[tuple[str, float, dict[str, str]]] = [
+        (f"round(1000 * {sli_metric(slo.period_ms)}{flt} / {go_float(budget)})", burn,
+         period_labels),
+        # The burn rates keep the window label of the SLI they divide (group_left).
+        (f"round(1000 * slo:period_burn_rate:ratio{flt})", burn, period_labels),
+        (f"round(1000 * slo:period_error_budget_remaining:ratio{flt})", 1 - burn, period_labels),
+        (f"round(1000 * slo:current_burn_rate:ratio{flt})", current,
+         {**labels, WINDOW_LABEL: prom_duration(windows_of(slo).page_quick.short_ms)}),
+    ]
+    for v in (burn, 1 - burn, current):
+        if abs(1000 * v - math.floor(1000 * v) - 0.5) < 0.05:
+            return None  # too close to a rounding boundary to assert
+    ratio = slo.objective / 100
+    exact: list[tuple[str, str, dict[str, str]]] = [
+        (f"slo:objective:ratio{flt}", go_float(ratio), labels),
+        (f"slo:error_budget:ratio{flt}", go_float(1 - ratio), labels),
+        (f"slo:time_period:days{flt}", go_float(slo.period_ms / 86_400_000), labels),
+        (f"sloth_slo_info{flt}", "1", {**labels, "sloth_version": info.version,
+                                       "sloth_mode": slo.mode, "sloth_spec": slo.spec_version,
+                                       "sloth_objective": go_float(slo.objective)}),
+    ]
+    expr_tests = [{"expr": e, "eval_time": _minutes(t),
+                   "exp_samples": [{"labels": _labels_text(lb), "value": round(1000 * v)}]}
+                  for e, v, lb in checks]
+    expr_tests += [{"expr": e, "eval_time": _minutes(t),
+                    "exp_samples": [{"labels": _labels_text(lb, e.split("{")[0]),
+                                     "value": float(v)}]} for e, v, lb in exact]
+    return {"name": f"{slo.id}: period SLI and metadata over {_minutes(horizon)} "
+                    f"({_pct(levels[0])}, then {_pct(levels[1])}, then {_pct(levels[2])} errors)",
+            "interval": _minutes(step),
+            "input_series": _input_series(work, segs, base, per_sample=step),
+            "promql_expr_test": expr_tests}
 
 
-def test_file(rule_file_rel: str, tests: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"rule_files": [rule_file_rel], "evaluation_interval": "1m", "tests": tests}
+def _even(m: int) -> int:
+    return m - m % PERIOD_SAMPLE_MIN
+
+
+def _labels_text(labels: dict[str, str], metric: str = "") -> str:
+    inner = ", ".join(f'{k}="{_esc(v)}"' for k, v in sorted(labels.items()))
+    return f"{metric}{{{inner}}}"
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def test_file(rule_file_rel: str, tf: TestFile) -> dict[str, Any]:
+    return {"rule_files": [rule_file_rel], "evaluation_interval": tf.evaluation_interval,
+            "group_eval_order": tf.group_order, "tests": tf.tests}

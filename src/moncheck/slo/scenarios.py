@@ -1,0 +1,248 @@
+"""Test scenarios for generated SLO alerts, chosen so that they kill every modelled mutant.
+
+A scenario is a workload made of segments (duration, error ratio, traffic level) and the
+evaluation times at which its promtool test asserts the alerts. Two named scenarios are always
+there: the burn that moves from the fast pair to the slow pair (the page must keep firing at
+every evaluation) and a burn within budget. The others are picked greedily from a deterministic
+pool (fixed shapes such as a sustained medium burn, a short spike, recovery, and seeded random
+segment sequences) until every mutant of ``burnmodel.mutants`` is killed at a robust time, or
+the pool is exhausted (the survivors are then reported by the caller).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from moncheck.slo.burnmodel import Alert, Evaluator, Workload, mutants
+
+SHORT_INTERVAL = 1  # minutes: `for` boundaries and the short windows
+LONG_INTERVAL = 30  # minutes: the day-long windows (cheap enough to run for days)
+SHORT_HORIZON = 480
+LONG_HORIZON = 5 * 1440
+POOL = 60  # random candidates per family
+
+
+@dataclass(frozen=True)
+class Segment:
+    minutes: int
+    ratio: float  # share of bad events
+    traffic: float = 1.0  # multiple of the base traffic
+
+
+@dataclass
+class Scenario:
+    title: str
+    interval: int
+    segments: tuple[Segment, ...]
+    checkpoints: list[int] = field(default_factory=list)
+    firing: dict[int, tuple[str, ...]] = field(default_factory=dict)  # minute -> severities
+    kills: list[str] = field(default_factory=list)
+
+    @property
+    def minutes(self) -> int:
+        return sum(s.minutes for s in self.segments)
+
+
+@dataclass
+class Plan:
+    scenarios: list[Scenario]
+    survivors: list[str]  # mutant names no scenario kills
+    total: int
+    base_traffic: int
+
+
+def base_traffic(alerts: tuple[Alert, ...]) -> int:
+    """Events per minute at traffic 1: enough that 5% of the lowest threshold is 50 events."""
+    low = min((c.threshold for a in alerts for p in a.pairs for c in (p.short, p.long)
+               if c is not None and c.threshold > 0), default=1.0)
+    return int(min(1e9, max(1000, math.ceil(1000 / low))))
+
+
+def workload(segments: tuple[Segment, ...], base: int) -> Workload:
+    good, bad = [0.0], [0.0]
+    for s in segments:
+        total = round(base * s.traffic)
+        b = round(total * min(1.0, s.ratio))
+        good += [float(total - b)] * s.minutes
+        bad += [float(b)] * s.minutes
+    return Workload(np.array(good), np.array(bad))
+
+
+def _levels(alerts: tuple[Alert, ...]) -> list[float]:
+    """Error ratios to build workloads from: the thresholds (1% when a threshold is 0, i.e.
+    an objective of 100%, where any error is over it)."""
+    return sorted({c.threshold or 0.01 for a in alerts for p in a.pairs
+                   for c in (p.short, p.long) if c is not None})
+
+
+def _fixed(alerts: tuple[Alert, ...]) -> list[Scenario]:
+    """Named shapes: each exercises one thing the issue asks for (see docs/slo.md)."""
+    page = alerts[0]
+    (pq, ps) = page.pairs
+    assert pq.short and pq.long and ps.short and ps.long
+    q, s = pq.short.threshold, ps.short.threshold
+    fast, medium = min(1.0, 1.5 * q), math.sqrt(q * s) if s > 0 else q / 2
+    lw, sw = int(pq.long.ratio.window), int(ps.short.ratio.window)
+    out = [
+        Scenario("sustained medium burn: fires only through the slow pair", SHORT_INTERVAL,
+                 (Segment(SHORT_HORIZON, medium),)),
+        Scenario("short spike after a quiet hour must not page", SHORT_INTERVAL,
+                 (Segment(2 * lw, 0.0), Segment(max(2, int(pq.short.ratio.window)), 1.0),
+                  Segment(lw, 0.0))),
+        Scenario("fast burn, then recovery: resolves once the short window recovers",
+                 SHORT_INTERVAL, (Segment(lw + 10, fast), Segment(2 * sw, 0.0))),
+    ]
+    # For each pair: quiet heavy traffic keeps the other pair's long window low, so this pair
+    # alone decides; then the burst stops, halves, or is diluted by a traffic step (ranges,
+    # irate). And an old burn before a long quiet time, then a recent one (doubled ranges).
+    for a in alerts:
+        for p in a.pairs:
+            assert p.short is not None and p.long is not None
+            sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
+            th = p.short.threshold or 0.01
+            long_ = 2 * lw + sw > SHORT_HORIZON
+            interval = LONG_INTERVAL if long_ else SHORT_INTERVAL
+            step = max(interval, _round_up(sw // 3, interval))
+            for quiet in (lw // 2, lw, 2 * lw):
+                for k in (1.5, 2.0, 3.5, 5.0):
+                    r = min(1.0, k * th)
+                    burst = (Segment(_round_up(quiet, interval), 0.0, 10.0),
+                             Segment(_round_up(lw + 5, interval), r))
+                    for tail in (Segment(_round_up(sw, interval), 0.0), Segment(step, r / 2),
+                                 Segment(step, r / 10, 10.0), Segment(step, r / 2, 2.0)):
+                        out.append(Scenario("quiet, then a burn that stops, halves or is "
+                                            "diluted", interval, (*burst, tail)))
+            if 2 * lw <= LONG_HORIZON:
+                for k in (3.0, 8.0):
+                    out.append(Scenario(
+                        "an old burn, a long quiet time, a recent burn", interval,
+                        (Segment(_round_up(lw // 3, interval), min(1.0, k * th), 10.0),
+                         Segment(_round_up(2 * lw - lw // 3 - sw, interval), 0.0, 10.0),
+                         Segment(_round_up(sw, interval), min(1.0, 2 * th)))))
+    for lv in _levels(alerts):
+        for k in (0.85, 1.2):
+            out.append(Scenario(f"constant error ratio {k:g}x a threshold", SHORT_INTERVAL,
+                                (Segment(SHORT_HORIZON // 2, min(1.0, k * lv)),)))
+            out.append(Scenario(f"constant error ratio {k:g}x a threshold, for days",
+                                LONG_INTERVAL, (Segment(LONG_HORIZON // 2, min(1.0, k * lv)),)))
+    return out
+
+
+def _round_up(m: int, step: int) -> int:
+    return max(step, -(-m // step) * step)
+
+
+def _random(alerts: tuple[Alert, ...], seed: int) -> list[Scenario]:
+    rnd = random.Random(seed)
+    levels = _levels(alerts)
+    mults = (0.0, 0.0, 0.3, 0.6, 0.85, 1.2, 1.6, 2.5, 5.0, 12.0)
+    out = []
+    for family, interval, horizon, durs in (
+            ("short", SHORT_INTERVAL, SHORT_HORIZON,
+             (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180, 240)),
+            ("long", LONG_INTERVAL, LONG_HORIZON,
+             (30, 60, 120, 180, 240, 360, 480, 720, 1080, 1440, 2160, 2880))):
+        for _ in range(POOL):
+            segs, used = [], 0
+            for _ in range(rnd.randint(2, 5)):
+                d = min(rnd.choice(durs), horizon - used)
+                if d <= 0:
+                    break
+                used += d
+                segs.append(Segment(d, min(1.0, rnd.choice(levels) * rnd.choice(mults)),
+                                    rnd.choice((1.0, 1.0, 1.0, 0.1, 10.0))))
+            out.append(Scenario(f"{family} mixed burns", interval, tuple(segs)))
+    return out
+
+
+def plan(alerts: tuple[Alert, ...]) -> Plan:
+    return _plan(alerts)
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(alerts: tuple[Alert, ...]) -> Plan:
+    base = base_traffic(alerts)
+    muts = mutants(alerts)
+    pool = _fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+    left = set(range(len(muts)))
+    scenarios: list[Scenario] = []
+    refire = _refire(alerts, base)
+    if refire is not None:
+        scenarios.append(refire)
+    # First fit: a candidate is kept when it kills a mutant no kept scenario kills.
+    for sc in pool:
+        if not left:
+            break
+        ev = Evaluator(workload(sc.segments, base), sc.interval)
+        orig = {a: ev.state(a) for a in alerts}
+        # Only where every alert's state is certain: a checkpoint asserts all of them.
+        certain = np.logical_and.reduce([ok for _, ok in orig.values()])
+        points: set[int] = set()
+        for i in sorted(left):
+            m = muts[i]
+            hit = np.zeros(len(ev.t), dtype=bool)
+            for a, b in zip(alerts, m.alerts):
+                if a is not b:
+                    (f, _), (fm, okm) = orig[a], ev.state(b)
+                    hit |= certain & okm & (f != fm)
+            if hit.any():
+                points.add(int(np.argmax(hit)))
+                sc.kills.append(m.name)
+                left.discard(i)
+        if points:
+            idx = sorted(points)
+            sc.checkpoints = [int(ev.t[i]) for i in idx]
+            sc.firing = {int(ev.t[i]): tuple(a.severity for a in alerts if orig[a][0][i])
+                         for i in idx}
+            scenarios.append(sc)
+    within = _within_budget(alerts, base)
+    if within is not None:
+        scenarios.append(within)
+    return Plan(scenarios, sorted(muts[i].name for i in left), len(muts), base)
+
+
+def _refire(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
+    """Fast burn for 20 minutes, then a medium burn: the page fires at every evaluation from
+    its first firing to the end, though the burn moves from the fast pair to the slow one."""
+    page = alerts[0]
+    pq, ps = page.pairs
+    assert pq.short and ps.short and ps.long
+    q, s = pq.short.threshold, ps.short.threshold
+    if not 0 < s < q < 1:
+        return None
+    segs = (Segment(20 + int(page.for_min), min(1.0, 1.5 * q)), Segment(60, math.sqrt(q * s)))
+    ev = Evaluator(workload(segs, base), SHORT_INTERVAL)
+    fire, ok = ev.state(page)
+    first = int(np.argmax(fire))
+    if not fire.any() or not (fire[first:].all() and ok[first:].all()):
+        return None
+    quick, quick_ok = ev.pair_state(pq)
+    # It must really move from one pair to the other.
+    if quick[-1] or not quick_ok[-1] or not quick[first] or not quick_ok[first]:
+        return None
+    # Every minute around the move (where a label change would resolve the alert and wait
+    # `for` again), every 10 minutes elsewhere.
+    moved = first + int(np.argmax(~quick[first:]))
+    near = range(moved - 3, moved + int(page.for_min) + 4)
+    pts = [int(t) for i, t in enumerate(ev.t) if i >= first and (i in near or t % 10 == 0)]
+    orig = {a.severity: ev.state(a) for a in alerts}
+    if not all(o[1][first:].all() for o in orig.values()):
+        return None
+    return Scenario("fast burn turns into a medium burn: the page keeps firing, never "
+                    "resolves (fast pair, then slow pair)", SHORT_INTERVAL, segs, pts,
+                    {t: tuple(k for k, f in orig.items() if f[0][t]) for t in pts})
+
+
+def _within_budget(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
+    low = min(_levels(alerts))
+    if low <= 0:
+        return None
+    segs = (Segment(120, low / 2),)
+    return Scenario("burn within budget stays silent", SHORT_INTERVAL, segs, [60, 120],
+                    {60: (), 120: ()})
