@@ -9,7 +9,7 @@ from pathlib import Path
 DEFAULT_SPEED = 60.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "drill", help="fire drills: load + faults on local stacks, assert alerts and notifications",
         description="Run the fire drills of monitoring/drills/ (all, or the NAMEs given), each on its "

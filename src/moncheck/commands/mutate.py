@@ -12,7 +12,7 @@ from types import FrameType
 from moncheck.findings import RENDERERS, default_format
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "mutate",
         help="mutation testing of alert and recording rules against their promtool tests",

@@ -10,7 +10,7 @@ from pathlib import Path
 DEFAULT_SPEED = 1.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "up", help="run the local stack (service, Prometheus, Alertmanager, sink)",
         description="Start the reference service, Prometheus, Alertmanager, the notification sink "

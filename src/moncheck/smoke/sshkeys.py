@@ -54,7 +54,7 @@ def _spec(host: str, user: str | None, port: int | None) -> str:
 @contextmanager
 def hosts(target: Target) -> Iterator[list[Any]]:
     """The testinfra hosts of ``target`` (local ones through the local backend)."""
-    import testinfra  # type: ignore[import-untyped]
+    import testinfra
 
     reason = key_reason(target)
     if reason:

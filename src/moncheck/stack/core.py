@@ -100,7 +100,7 @@ class Stack:
 
     @property
     def telemetry_url(self) -> str:
-        return self._url(self.ports.telemetry)
+        return self._url(self._p.telemetry)
 
     @property
     def service_url(self) -> str:
