@@ -94,7 +94,7 @@ def test_installed_moncheck_checks_a_foreign_repository(installed: Path, tmp_pat
     assert out.returncode == 1, out.stdout + out.stderr
     f = "alerts/node.rules.yml"
     assert [x for x in lines if ": schema/rules: " in x] == [
-        f"{f}:6: error: schema/rules: groups/0/rules/0/for: '30m1h' is not valid under any of the given schemas",
+        f"{f}:6: error: schema/rules: groups/0/rules/0/for: invalid duration '30m1h': units must go from largest to smallest, each once",
         f"{f}:11: error: schema/rules: groups/0/rules/1: 'expr' is a required property",
         f"{f}:11: error: schema/rules: groups/0/rules/1: Additional properties are not allowed ('expresion' was unexpected)",
     ], out.stdout

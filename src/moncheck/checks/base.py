@@ -157,8 +157,23 @@ def validate(ctx: Context, check_id: str, kind: str, rel: str, data: Any) -> lis
     out = []
     for e in sorted(v.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"
-        out.append(error(check_id, rel, locate(data, list(e.absolute_path)), f"{where}: {_short(e.message)}"))
+        out.append(error(check_id, rel, locate(data, list(e.absolute_path)), f"{where}: {_short(_message(e))}"))
     return out
+
+
+def _is_duration_error(e: Any) -> bool:
+    return (e.validator == "pattern" and e.validator_value == durations.SCHEMA_PATTERN) or (
+        e.validator == "format" and e.validator_value == durations.FORMAT)
+
+
+def _message(e: Any) -> str:
+    """jsonschema's message, except for durations, where it names the rule that was broken."""
+    if _is_duration_error(e) or (e.validator in ("oneOf", "anyOf") and any(_is_duration_error(c) for c in e.context)):
+        try:
+            durations.parse_ms(e.instance)
+        except ValueError as err:
+            return str(err)
+    return str(e.message)
 
 
 def _short(msg: str, limit: int = 200) -> str:
