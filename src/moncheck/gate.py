@@ -75,6 +75,11 @@ def _tool_runs(inv: Inventory) -> list[tuple[str, str, Callable[[Any], list[Find
         if inv.routing_tests is not None:
             rt = inv.abspath(inv.routing_tests.path)
             runs.append(("amtool/routing-tests", "amtool", lambda m: m.run_routing_tests(am, rt, root)))
+    elif inv.routing_tests is not None:  # routing tests with nothing to test them against
+        shown = inv.routing_tests.path
+        runs.append(("amtool/routing-tests", "amtool", lambda m: [error(
+            "amtool/routing-tests", shown, 1, "routing tests not run: no Alertmanager config to test them against",
+            "pass alertmanager.yml with them (or keep both under monitoring/alertmanager/)")]))
     return runs
 
 

@@ -298,3 +298,8 @@ def test_routing_tests_layout_errors_are_located(text: str, line: int) -> None:
     with pytest.raises(yamlpos.LoadError) as e:
         am.parse_routing_tests(yamlpos.loads(text, "rt.yml"), "rt.yml")
     assert (e.value.path, e.value.line) == ("rt.yml", line)
+
+
+def test_absurdly_nested_regex_is_a_matcher_error_not_a_crash() -> None:
+    with pytest.raises(am.MatcherError, match="invalid regex"):
+        am.parse_matchers('a=~"' + "(" * 5000 + "a" + ")" * 5000 + '"')

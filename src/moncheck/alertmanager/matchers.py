@@ -208,5 +208,5 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
         i += 1
     try:
         return re.compile("".join(out), re.ASCII)
-    except (re.error, OverflowError) as e:
-        raise MatcherError(f"invalid regex {pattern!r}: {e}") from None
+    except (re.error, OverflowError, RecursionError) as e:  # RecursionError: absurdly deep nesting
+        raise MatcherError(f"invalid regex {pattern[:80]!r}: {e}") from None

@@ -110,3 +110,14 @@ def test_gate_without_amtool_runs_tests_and_inhibit_tests_on_the_model(tmp_path,
     got = [(f.check, f.path, f.line) for f in res.findings if f.path == RT]
     assert got == [("amtool/routing-tests", RT, 2), ("amtool/routing-tests", RT, 6)]
     assert ("amtool/routing-tests" in dict(res.skipped)) and "internal error" not in str(res.findings)
+
+
+def test_routing_tests_without_a_config_are_an_error_not_a_silent_pass(tmp_path) -> None:
+    from pathlib import Path
+
+    from moncheck.gate import run_gate
+
+    (tmp_path / "rt.yml").write_text("tests:\n  - name: a\n    labels: {a: b}\n    receivers: [x]\n")
+    res = run_gate(Path(tmp_path), [Path("rt.yml")])
+    got = [(f.check, f.path, f.line, f.message) for f in res.findings if f.check == "amtool/routing-tests"]
+    assert got == [("amtool/routing-tests", "rt.yml", 1, "routing tests not run: no Alertmanager config to test them against")]
