@@ -74,7 +74,9 @@ def _tool_runs(inv: Inventory) -> list[tuple[str, str, Callable[[Any], list[Find
         runs.append(("amtool/check-config", "amtool", lambda m: m.check_config(am, root)))
         if inv.routing_tests is not None:
             rt = inv.abspath(inv.routing_tests.path)
-            runs.append(("amtool/routing-tests", "amtool", lambda m: m.run_routing_tests(am, rt, root)))
+            docs = (inv.alertmanager, inv.routing_tests)  # already loaded: amtool's wrapper reuses them
+            loaded = (docs[0].config or docs[0].error, docs[1].error or docs[1].cases)
+            runs.append(("amtool/routing-tests", "amtool", lambda m: m.run_routing_tests(am, rt, root, loaded)))
     elif inv.routing_tests is not None:  # routing tests with nothing to test them against
         shown = inv.routing_tests.path
         runs.append(("amtool/routing-tests", "amtool", lambda m: [error(

@@ -50,11 +50,19 @@ class Rule:
 
 
 @dataclass
+class RuleGroup:
+    name: str | None  # None: the group has no name (the schema reports it)
+    line: int
+    rules: list[Rule] = field(default_factory=list)
+
+
+@dataclass
 class RuleFile:
     path: str
     data: Any
     rules: list[Rule] = field(default_factory=list)
     crd: bool = False  # the spec of a PrometheusRule custom resource (promtool cannot read the file)
+    groups: list[RuleGroup] = field(default_factory=list)
 
 
 @dataclass
@@ -272,7 +280,11 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
     if not isinstance(groups, list):
         return rf
     for g in groups:
-        if not isinstance(g, dict) or not isinstance(g.get("rules"), list):
+        if not isinstance(g, dict):
+            continue
+        group = RuleGroup(None if g.get("name") is None else str(g["name"]), line_of(g))
+        rf.groups.append(group)
+        if not isinstance(g.get("rules"), list):
             continue
         gname = str(g.get("name", ""))
         # Prometheus 3 group labels apply to every rule of the group; a rule's own label wins.
@@ -306,6 +318,7 @@ def parse_rules(rel: str, data: Any) -> RuleFile:
                     raw=r,
                 )
             )
+            group.rules.append(rf.rules[-1])
     return rf
 
 
@@ -582,6 +595,7 @@ __all__ = [
     "RoutingTestsDoc",
     "Rule",
     "RuleFile",
+    "RuleGroup",
     "RuleTestFile",
     "RuleTestGroup",
     "Target",

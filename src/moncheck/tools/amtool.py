@@ -131,12 +131,16 @@ def routes(config: Path, labels: dict[str, str]) -> list[str]:
     return [r for r in out.split(",") if r] if out else []
 
 
-def run_routing_tests(config: Path, tests_file: Path, repo: Path) -> list[Finding]:
+Loaded = tuple[am.Config | yamlpos.LoadError, list[am.Case] | yamlpos.LoadError]
+
+
+def run_routing_tests(config: Path, tests_file: Path, repo: Path, loaded: Loaded | None = None) -> list[Finding]:
     """Run every case of a routing-tests file: route cases through amtool, inhibition cases on the
     model (amtool cannot test them). One ``amtool/routing-tests`` finding per failing or malformed
-    case, or one for a file that is not a routing-tests file."""
+    case, or one for a file that is not a routing-tests file. ``loaded``: the config model and the
+    cases as the inventory already has them (else they are loaded here)."""
     try:
-        results = run_routing_cases(config, tests_file, repo)
+        results = run_routing_cases(config, tests_file, repo, loaded)
     except yamlpos.LoadError as e:
         return [error(ROUTING, e.path, e.line, f"routing tests not run: {e.message}")]
     return [f for _, f in results if f is not None]
@@ -156,11 +160,14 @@ def _model(config: Path, repo: Path) -> am.Config | yamlpos.LoadError:
         return e  # reported on each inhibition case; route cases still run on amtool
 
 
-def run_routing_cases(config: Path, tests_file: Path, repo: Path) -> list[tuple[str, Finding | None]]:
+def run_routing_cases(config: Path, tests_file: Path, repo: Path,
+                      loaded: Loaded | None = None) -> list[tuple[str, Finding | None]]:
     """(case name, finding or None when it passes) for every case, in file order."""
     shown = display_path(tests_file, repo)
-    cases = routing_cases(tests_file, repo)
-    model = _model(config, repo)
+    model, cases = loaded if loaded is not None else (_model(config, repo), None)
+    if isinstance(cases, yamlpos.LoadError):
+        raise cases
+    cases = cases if cases is not None else routing_cases(tests_file, repo)
     amtool()  # ToolMissing now, not once per case
     with ThreadPoolExecutor(max_workers=4) as pool:  # amtool starts in ~20 ms
         found = pool.map(lambda c: am.run_case(c, model, shown, lambda labels: routes(config, labels)), cases)

@@ -1,0 +1,65 @@
+"""Typed records the inventory hands to every reader (file and line on each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from moncheck import alertmanager as am
+from moncheck.inventory import AlertTest, load_repo
+
+
+def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+RULES = """\
+groups:
+  - name: empty
+    rules: []
+  - name: g
+    rules:
+      - alert: A
+        expr: up == 0
+      - record: job:up:sum
+        expr: sum by (job) (up)
+"""
+TESTS = """\
+rule_files: [../../monitoring/prometheus/rules/r.yml]
+tests:
+  - name: A fires
+    alert_rule_test:
+      - {alertname: A, eval_time: 1m, exp_alerts: [{exp_labels: {}}]}
+      - {alertname: A, eval_time: 0m}
+  - alert_rule_test: [{alertname: B, eval_time: 1m}]
+"""
+AM = "route: {receiver: a}\nreceivers: [{name: a}]\n"
+
+
+def test_rule_groups_rule_tests_and_alertmanager_records(tmp_path: Path) -> None:
+    inv = load_repo(_repo(tmp_path, {
+        "monitoring/prometheus/rules/r.yml": RULES,
+        "tests/rules/r.test.yml": TESTS,
+        "monitoring/alertmanager/alertmanager.yml": AM,
+        "monitoring/alertmanager/routing-tests.yml": "tests:\n  - {name: t, labels: {a: b}, receivers: [a]}\n",
+    }))
+    (rf,) = inv.rule_files
+    assert [(g.name, g.line, [r.name for r in g.rules]) for g in rf.groups] == [("empty", 2, []), ("g", 4, ["A", "job:up:sum"])]
+    (rt,) = inv.rule_tests
+    assert rt.rule_files == ["../../monitoring/prometheus/rules/r.yml"]
+    assert [(g.name, g.line) for g in rt.groups] == [("A fires", 3), (None, 7)]
+    assert rt.groups[0].alert_tests == [AlertTest("A", 5, True), AlertTest("A", 6, False)]
+    assert inv.alertmanager is not None and isinstance(inv.alertmanager.config, am.Config)
+    assert inv.alertmanager.config.receivers_for({}) == ["a"]
+    assert inv.routing_tests is not None and inv.routing_tests.cases == [am.RouteCase("t", 2, {"a": "b"}, ["a"])]
+
+
+def test_a_config_that_does_not_load_keeps_its_error(tmp_path: Path) -> None:
+    inv = load_repo(_repo(tmp_path, {"monitoring/alertmanager/alertmanager.yml": "route: {receiver: nobody}\nreceivers: []\n",
+                                     "monitoring/alertmanager/routing-tests.yml": "- {name: t}\n"}))
+    assert inv.alertmanager is not None and inv.alertmanager.config is None
+    assert inv.alertmanager.error is not None and (inv.alertmanager.error.line, inv.alertmanager.error.message) == (
+        1, "undefined receiver 'nobody' used in route")
+    assert inv.routing_tests is not None and inv.routing_tests.error is not None and inv.routing_tests.error.line == 1
