@@ -143,6 +143,14 @@ class RuleTestFile(YamlDoc):
 
 
 @dataclass
+class SloSpecDoc(YamlDoc):
+    """An SLO spec file: ``data`` is its first YAML document, ``documents`` all of them (an
+    OpenSLO file may hold several ``---``-separated documents)."""
+
+    documents: list[Any] = field(default_factory=list)
+
+
+@dataclass
 class AlertmanagerDoc(YamlDoc):
     """``alertmanager.yml`` with its model (``config``), or the ``error`` that kept it from loading."""
 
@@ -185,7 +193,7 @@ class Inventory:
     dashboards: list[Dashboard] = field(default_factory=list)
     rule_tests: list[RuleTestFile] = field(default_factory=list)
     uptime: list[YamlDoc] = field(default_factory=list)
-    slos: list[YamlDoc] = field(default_factory=list)
+    slos: list[SloSpecDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
     provisioning: list[YamlDoc] = field(default_factory=list)
     expectations: list[YamlDoc] = field(default_factory=list)
@@ -228,6 +236,13 @@ def _rel(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _add_slo(inv: Inventory, path: Path) -> None:
+    if got := _yaml_docs(inv, path, multi=True):
+        rel, docs = got
+        docs = [d for d in docs if d is not None]
+        inv.slos.append(SloSpecDoc(rel, docs[0] if docs else None, docs))
 
 
 def _yaml(inv: Inventory, path: Path) -> tuple[str, Any] | None:
@@ -459,7 +474,9 @@ def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
     for p in cfg.entries("rule_tests"):
         if got := _yaml(inv, p):
             inv.rule_tests.append(RuleTestFile.parse(*got))
-    for attr in ("uptime", "slos", "drills"):
+    for p in cfg.entries("slos"):
+        _add_slo(inv, p)
+    for attr in ("uptime", "drills"):
         for p in cfg.entries(attr):
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
@@ -562,7 +579,7 @@ def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> I
         elif kind == "catalog":
             inv.catalog = parse_catalog(rel, data)
         elif kind == "slo":
-            inv.slos.append(YamlDoc(rel, data))
+            inv.slos.append(SloSpecDoc(rel, data, [data]))
         elif kind == "routing_tests":
             inv.routing_tests = RoutingTestsDoc.parse(rel, data)
         elif kind in ("errors", "tracing", "logging"):
@@ -598,6 +615,7 @@ __all__ = [
     "RuleGroup",
     "RuleTestFile",
     "RuleTestGroup",
+    "SloSpecDoc",
     "Target",
     "YamlDoc",
     "load_paths",

@@ -63,3 +63,18 @@ def test_a_config_that_does_not_load_keeps_its_error(tmp_path: Path) -> None:
     assert inv.alertmanager.error is not None and (inv.alertmanager.error.line, inv.alertmanager.error.message) == (
         1, "undefined receiver 'nobody' used in route")
     assert inv.routing_tests is not None and inv.routing_tests.error is not None and inv.routing_tests.error.line == 1
+
+
+def test_a_multi_document_openslo_spec_loads_and_every_document_is_validated(tmp_path: Path) -> None:
+    from moncheck.checks.base import Context
+    from moncheck.checks.misc import schema_slo
+    from moncheck.policy import Policy
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "tests/fixtures/slo/good/openslo.yml").read_text()
+    broken = text.replace("kind: SLO", "kind: Slo")  # both documents
+    inv = load_repo(_repo(tmp_path, {"monitoring/slos/good.yml": text, "monitoring/slos/bad.yml": broken}))
+    assert inv.load_findings == []
+    assert [(d.path, len(d.documents)) for d in inv.slos] == [("monitoring/slos/bad.yml", 2), ("monitoring/slos/good.yml", 2)]
+    found = schema_slo(Context(inv, Policy()))
+    assert {(f.check, f.path) for f in found} == {("schema/slo", "monitoring/slos/bad.yml")} and len(found) == 2

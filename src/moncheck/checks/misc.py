@@ -36,7 +36,8 @@ def schema_slo(ctx: Context) -> list[Finding]:
         raise Skip("no SLO specs (monitoring/slos/*.yml)")
     out: list[Finding] = []
     for doc in ctx.inv.slos:
-        out += validate(ctx, "schema/slo", "slo", doc.path, doc.data)
+        for data in doc.documents:  # every document of a multi-document OpenSLO file
+            out += validate(ctx, "schema/slo", "slo", doc.path, data)
     return out
 
 
