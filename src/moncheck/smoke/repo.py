@@ -6,35 +6,53 @@ receiver names of ``monitoring/alertmanager/alertmanager.yml``, the cataloged se
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from moncheck import alertmanager as am
-from moncheck import catalog, yamlpos
+from moncheck import yamlpos
+from moncheck.inventory import Inventory, load_repo
 
 RULES_DIR = "monitoring/prometheus/rules"
 AM_CONFIG = "monitoring/alertmanager/alertmanager.yml"
 CATALOG = "monitoring/catalog/metrics.yml"
 
 
+@lru_cache(maxsize=4)
+def _inventory(repo: Path) -> Inventory:
+    return load_repo(repo)
+
+
+def _load_error(inv: Inventory, prefix: str) -> yamlpos.LoadError | None:
+    """The first load problem of a file under ``prefix``: smoke never compares half a repository."""
+    bad = next((f for f in inv.load_findings if f.path.startswith(prefix)), None)
+    return yamlpos.LoadError(bad.path, bad.line, bad.message) if bad else None
+
+
 def rule_groups(repo: Path) -> dict[str, list[str]]:
-    """``{group name: [rule names in order]}`` over every rule file of the repository."""
+    """``{group name: [rule names in order]}`` over every rule file of the repository (from the
+    inventory's typed rule groups)."""
+    inv = _inventory(repo)
+    if err := _load_error(inv, RULES_DIR):
+        raise err
     groups: dict[str, list[str]] = {}
-    for path in sorted((repo / RULES_DIR).rglob("*.yml")):
-        rel = str(path.relative_to(repo))
-        doc = yamlpos.load(path, rel)
-        if not doc:
-            continue
-        for g in (doc.get("groups") or []) if isinstance(doc, dict) else []:
-            if not isinstance(g, dict) or "name" not in g:
-                raise yamlpos.LoadError(rel, yamlpos.line_of(g), "rule group without a name")
-            groups[str(g["name"])] = [str(r.get("alert") or r.get("record")) for r in g.get("rules") or []]
+    for f in inv.rule_files:
+        for g in f.groups:
+            if g.name is None:
+                raise yamlpos.LoadError(f.path, g.line, "rule group without a name")
+            groups[g.name] = [r.name for r in g.rules]
     return groups
 
 
 def service_metrics(repo: Path) -> dict[str, str]:
     """``{name: type}`` of every cataloged metric the service itself exposes."""
-    return {m.name: m.type for m in catalog.load(repo / CATALOG, CATALOG).by_source("service")}
+    inv = _inventory(repo)
+    if err := _load_error(inv, CATALOG):
+        raise err
+    if inv.catalog is None:
+        raise yamlpos.LoadError(CATALOG, 1, "file not found")
+    return {m.name: m.type for m in inv.catalog.by_source("service")}
 
 
 def exposed_names(name: str, kind: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""The smoke check "Alertmanager runs the repository's routing" compares routing on the model."""
+"""What the smoke checks expect of a running stack, read from the repository through the inventory."""
 
 from __future__ import annotations
 
@@ -35,3 +35,20 @@ def test_a_config_that_does_not_load_is_a_located_error() -> None:
     with pytest.raises(yamlpos.LoadError) as e:
         repo_mod.routing_shape(yamlpos.loads("route:\n  receiver: nobody\nreceivers: [{name: a}]\n"))
     assert (e.value.path, e.value.line) == (repo_mod.AM_CONFIG, 2)
+
+
+def test_rule_groups_come_from_the_inventory_and_bad_files_are_errors(tmp_path: Path) -> None:
+    rules = tmp_path / "monitoring/prometheus/rules"
+    rules.mkdir(parents=True)
+    (rules / "a.yml").write_text("groups:\n  - name: g\n    rules:\n      - {alert: A, expr: up == 0}\n  - name: e\n    rules: []\n")
+    assert repo_mod.rule_groups(tmp_path) == {"g": ["A"], "e": []}
+    (rules / "b.yml").write_text("groups:\n  - rules: []\n")
+    repo_mod._inventory.cache_clear()
+    with pytest.raises(yamlpos.LoadError) as e:
+        repo_mod.rule_groups(tmp_path)
+    assert (e.value.path, e.value.line, e.value.message) == ("monitoring/prometheus/rules/b.yml", 2, "rule group without a name")
+    (rules / "b.yml").write_text("groups: [\n")
+    repo_mod._inventory.cache_clear()
+    with pytest.raises(yamlpos.LoadError) as e:
+        repo_mod.rule_groups(tmp_path)
+    assert e.value.path == "monitoring/prometheus/rules/b.yml" and "invalid YAML" in e.value.message
