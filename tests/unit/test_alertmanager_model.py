@@ -303,3 +303,15 @@ def test_routing_tests_layout_errors_are_located(text: str, line: int) -> None:
 def test_absurdly_nested_regex_is_a_matcher_error_not_a_crash() -> None:
     with pytest.raises(am.MatcherError, match="invalid regex"):
         am.parse_matchers('a=~"' + "(" * 5000 + "a" + ")" * 5000 + '"')
+
+
+@pytest.mark.parametrize(("pattern", "value", "hit"), [
+    ("a{,2}", "a{,2}", True), ("a{,2}", "aa", False), ("a{2}", "aa", True), ("a{1,}", "aaa", True), ("x{", "x{", True),
+], ids=["brace-comma-literal", "brace-comma-not-repeat", "repeat", "repeat-open", "lone-brace"])
+def test_braces_read_as_re2_does(pattern: str, value: str, hit: bool) -> None:
+    assert (compile_regex(pattern).fullmatch(value) is not None) is hit
+
+
+def test_repeat_count_above_re2s_limit_is_an_error() -> None:
+    with pytest.raises(am.MatcherError, match="repeat count"):
+        compile_regex("a{1001}")

@@ -148,14 +148,18 @@ _POSIX = {
     "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z",
     "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f",
 }
+_REPEAT = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
 _UNSUPPORTED = re.compile(r"\(\?(?:[=!]|<[=!]|>|P=)")
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
     """A Python regex that matches what Go's RE2 ``pattern`` matches (anchoring is the caller's:
-    use ``fullmatch``). RE2's classes are ASCII (``\\d``, ``\\w``, ``\\s``, ``\\b``), ``$`` is the end
-    of the text, ``\\z`` its Python spelling ``\\Z``, POSIX classes ``[[:alpha:]]`` exist; RE2 has no
-    look-around and no back-references, so those are errors as in Alertmanager."""
+    use ``fullmatch``). RE2's classes are ASCII (``\\d``, ``\\w``, ``\\s``, ``\\b``); ``$`` is the end of
+    the text; ``\\z`` is Python's ``\\Z``; ``\\Q...\\E`` quotes; POSIX classes ``[[:alpha:]]`` exist; a
+    ``{`` that does not start ``{n}``, ``{n,}`` or ``{n,m}`` is literal (Python reads ``{,n}`` as a
+    repetition); repeat counts stop at 1000. RE2 has no look-around and no back-references: those
+    are errors, as in Alertmanager. Not translated (rare in routing): Unicode classes ``\\pL`` (an
+    error here) and flags such as ``(?i)`` after the start of the pattern."""
     if _UNSUPPORTED.search(pattern) or re.search(r"\\[1-9]", pattern.replace("\\\\", "")):
         raise MatcherError(f"invalid regex {pattern!r}: look-around and back-references are not RE2 syntax")
     out: list[str] = []
@@ -201,6 +205,16 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
                     out.append(lead.replace("]", "\\]"))
                     i += len(lead)
                     break
+        elif c == "{":
+            rep = _REPEAT.match(pattern, i)
+            if rep is None:  # RE2 reads `{` that does not start {n}, {n,} or {n,m} literally
+                out.append("\\{")
+            else:
+                if any(int(n) > 1000 for n in rep.groups() if n):
+                    raise MatcherError(f"invalid regex {pattern[:80]!r}: repeat count above 1000")
+                out.append(rep.group(0))
+                i = rep.end()
+                continue
         elif c == "$":
             out.append("\\Z")  # RE2's `$` is the end of the text; Python's also matches before a final \n
         else:
