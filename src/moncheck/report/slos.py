@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import yamlpos
+from moncheck.inventory import load_repo
 
 SLO_DIR = "monitoring/slos"
 
@@ -30,14 +31,12 @@ class SloResult:
 
 
 def _specs(repo: Path, notes: list[str]) -> list[tuple[str, dict[str, Any], str]]:
+    inv = load_repo(repo)  # the one loader: SLO files as the gate reads them
+    notes += [f"SLO spec skipped: {f.path}:{f.line}: {f.message}" for f in inv.load_findings
+              if f.path.startswith(SLO_DIR)]
     out = []
-    for path in sorted((repo / SLO_DIR).glob("*.y*ml")):
-        rel = str(path.relative_to(repo))
-        try:
-            doc = yamlpos.load(path, rel)
-        except yamlpos.LoadError as e:
-            notes.append(f"SLO spec skipped: {e}")
-            continue
+    for spec in inv.slos:
+        rel, doc = spec.path, spec.data
         if not isinstance(doc, dict) or doc.get("version") != "prometheus/v1":
             notes.append(f"SLO spec skipped: {rel}: not a Sloth prometheus/v1 spec")
             continue
