@@ -18,7 +18,7 @@ import pytest
 
 from moncheck import alertmanager as am
 from moncheck import yamlpos
-from moncheck.tools import ToolMissing, amtool, find_binary
+from moncheck.tools import ToolError, ToolMissing, amtool, find_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -165,3 +165,18 @@ def test_the_sample_exercises_every_route(tmp_path: Path) -> None:
     model = am.parse_config(yamlpos.loads(EDGES, "am.yml"), "am.yml")
     reached = {r for labels in _label_sets() for r in model.receivers_for(labels)}
     assert set(model.receivers) - reached == set()
+
+
+def test_amtool_also_rejects_every_config_the_model_rejects(tmp_path: Path) -> None:
+    from test_alertmanager_model import BAD_CONFIGS
+
+    accepted = []
+    for name, text, _, _ in BAD_CONFIGS:
+        cfg = tmp_path / f"{name}.yml"
+        cfg.write_text(text, encoding="utf-8")
+        try:
+            amtool.routes(cfg, {"a": "b"})
+            accepted.append(name)
+        except ToolError:
+            pass
+    assert accepted == []

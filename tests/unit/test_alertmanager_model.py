@@ -179,11 +179,18 @@ BAD_CONFIGS = [
     ("zero-repeat", "route:\n  receiver: a\n  repeat_interval: 0s\nreceivers: [{name: a}]\n", 3, "cannot be zero"),
     ("group-by-mixed", "route:\n  receiver: a\n  group_by: ['...', job]\nreceivers: [{name: a}]\n", 3, "wildcard"),
     ("unknown-field", "route:\n  receiver: a\n  recevier: b\nreceivers: [{name: a}]\n", 3, "unknown field 'recevier'"),
+    ("continue-at-root", "route:\n  receiver: a\n  continue: true\nreceivers: [{name: a}]\n", 3, "cannot have continue in root route"),
+    ("mute-at-root", "route:\n  receiver: a\n  mute_time_intervals: [x]\nreceivers: [{name: a}]\n", 3,
+     "root route must not have any mute time intervals"),
+    ("undefined-interval", ("route:\n  receiver: a\n  routes:\n    - {receiver: a, mute_time_intervals: [nope]}\n"
+                            "receivers: [{name: a}]\n"), 4, "undefined time interval 'nope' used in route"),
+    ("duplicate-receiver", "route: {receiver: a}\nreceivers: [{name: a}, {name: a}]\n", 2, "'a' is not unique"),
 ]
 
 
 @pytest.mark.parametrize(("text", "line", "msg"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
 def test_bad_config_points_at_its_line(text: str, line: int, msg: str) -> None:
+    # Each of these is also an amtool error (checked by hand with `amtool config routes test`).
     with pytest.raises(yamlpos.LoadError) as e:
         am.parse_config(yamlpos.loads(text, "am.yml"), "am.yml")
     assert (e.value.path, e.value.line) == ("am.yml", line) and msg in e.value.message
@@ -315,3 +322,11 @@ def test_braces_read_as_re2_does(pattern: str, value: str, hit: bool) -> None:
 def test_repeat_count_above_re2s_limit_is_an_error() -> None:
     with pytest.raises(am.MatcherError, match="repeat count"):
         compile_regex("a{1001}")
+
+
+def test_defined_time_intervals_are_accepted() -> None:
+    text = ("time_intervals: [{name: nights, time_intervals: [{times: [{start_time: '00:00', end_time: '06:00'}]}]}]\n"
+            "route:\n  receiver: a\n  routes:\n    - {receiver: a, matchers: [x=y], active_time_intervals: [nights]}\n"
+            "receivers: [{name: a}]\n")
+    cfg = am.parse_config(yamlpos.loads(text, "am.yml"), "am.yml")
+    assert cfg.route.routes[0].active_time_intervals == ("nights",)

@@ -22,6 +22,17 @@ class Config:
         return self.route.receivers(labels)
 
 
+def _interval_names(data: dict[str, Any], display: str) -> set[str]:
+    """Names defined under ``time_intervals`` and the older ``mute_time_intervals``."""
+    out: set[str] = set()
+    for key in ("time_intervals", "mute_time_intervals"):
+        items = data.get(key) or []
+        if not isinstance(items, list):
+            raise LoadError(display, line_of(data, key), f"{key} must be a list")
+        out.update(str(i["name"]) for i in items if isinstance(i, dict) and "name" in i)
+    return out
+
+
 def parse_config(data: Any, display: str) -> Config:
     """The model of a loaded ``alertmanager.yml``; ``LoadError`` at the line Alertmanager would
     complain about (no route, a bad matcher, an undefined receiver...)."""
@@ -43,8 +54,12 @@ def parse_config(data: Any, display: str) -> Config:
             raise LoadError(display, at, f"notification config name {name!r} is not unique")
         names.append(name)
     route = parse_route(data["route"], display)
+    intervals = _interval_names(data, display)
     for node in route.walk():
         if node.receiver not in names:
             raise LoadError(display, node.line, f"undefined receiver {node.receiver!r} used in route")
+        for name in (*node.mute_time_intervals, *node.active_time_intervals):
+            if name not in intervals:
+                raise LoadError(display, node.line, f"undefined time interval {name!r} used in route")
     rules = parse_inhibit_rules(data.get("inhibit_rules"), display, line_of(data, "inhibit_rules"))
     return Config(display, route, rules, names)

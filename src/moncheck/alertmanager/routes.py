@@ -136,6 +136,11 @@ def parse_route(node: Any, display: str, parent: Route | None = None, index: tup
     cont = node.get("continue", False)
     if not isinstance(cont, bool):
         raise LoadError(display, line_of(node, "continue"), "route continue must be true or false")
+    if parent is None and cont:
+        raise LoadError(display, line_of(node, "continue"), "cannot have continue in root route")
+    for key in ("mute_time_intervals", "active_time_intervals"):
+        if parent is None and node.get(key):
+            raise LoadError(display, line_of(node, key), f"root route must not have any {key.replace('_', ' ')}")
     if names:
         group_by, group_by_all = tuple(names), False
     elif by_all:
