@@ -98,13 +98,16 @@ route:
     - {receiver: bracket-first, matchers: ['g=~"[]a]"']}
     - {receiver: negated-bracket-first, matchers: ['h=~"[^]a]"']}
     - {receiver: end-of-text, matchers: ['i=~"x\\\\z"']}
+    - {receiver: yaml-int, match: {code: 500}}
+    - {receiver: yaml-bool, match: {page: true}}
 receivers: [{name: root}, {name: case-flag}, {name: posix-class}, {name: ascii-digit}, {name: dollar},
             {name: quote-meta}, {name: literal-brace}, {name: bracket-first}, {name: negated-bracket-first},
-            {name: end-of-text}]
+            {name: end-of-text}, {name: yaml-int}, {name: yaml-bool}]
 """
 REGEX_VALUES = {
     "a": ["WARN", "warn", "Warning"], "b": ["ABC", "AbC"], "c": ["12", "123", "\u0661\u0662"], "d": ["x", "xx"],
     "e": ["a.b", "axb"], "f": ["a{,2}", "a", "aa", ""], "g": ["]", "a", "b"], "h": ["b", "]", "a"], "i": ["x", "xy"],
+    "code": ["500"], "page": ["true", "True"],
 }
 
 
@@ -150,9 +153,9 @@ def test_model_agrees_with_amtool_on_re2_regex_features(tmp_path: Path) -> None:
     cfg.write_text(REGEX, encoding="utf-8")
     sets = [{k: v} for k, vs in REGEX_VALUES.items() for v in vs if v] + [{}]
     n, diffs = _compare(cfg, sets)
-    assert n == 24 and not diffs, "\n".join(diffs)
+    assert n == 27 and not diffs, "\n".join(diffs)
     reached = {r for labels in sets for r in am.parse_config(yamlpos.load(cfg), "x").receivers_for(labels)}
-    assert len(reached) == 10  # every route is reached by some label set
+    assert len(reached) == 12  # every route is reached by some label set
 
 
 def test_model_agrees_with_amtool_on_this_repository() -> None:

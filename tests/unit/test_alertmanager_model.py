@@ -94,6 +94,9 @@ def test_legacy_match_re_is_anchored_and_validated() -> None:
     with pytest.raises(am.MatcherError):
         legacy({"bad-name": "x"}, None)
     with pytest.raises(am.MatcherError):
+        legacy({"a": ["x"]}, None)
+    assert legacy({"code": 500, "page": True}, None) == [M("code", "=", "500"), M("page", "=", "true")]
+    with pytest.raises(am.MatcherError):
         compile_regex("(")
 
 

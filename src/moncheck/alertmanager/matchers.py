@@ -127,6 +127,15 @@ def parse_matchers(text: str) -> list[Matcher]:
     return [parse_matcher(t) for t in split_matchers(text)]
 
 
+def _scalar(name: object, value: object) -> str:
+    """A YAML scalar as Go's YAML decoder hands it to a string field (``500`` -> "500")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise MatcherError(f"{name}: value must be a string, got {value!r}")
+
+
 def legacy(match: dict[str, str] | None, match_re: dict[str, str] | None) -> list[Matcher]:
     """Matchers of the deprecated ``match`` (equality) and ``match_re`` (regex) maps."""
     out: list[Matcher] = []
@@ -134,9 +143,7 @@ def legacy(match: dict[str, str] | None, match_re: dict[str, str] | None) -> lis
         for name, value in (mapping or {}).items():
             if not LABEL_NAME.fullmatch(str(name)):
                 raise MatcherError(f"invalid label name {name!r}")
-            if not isinstance(value, str):
-                raise MatcherError(f"{name}: value must be a string, got {value!r}")
-            out.append(Matcher.new(str(name), op, value))
+            out.append(Matcher.new(str(name), op, _scalar(name, value)))
     return out
 
 
