@@ -209,6 +209,12 @@ class Inventory:
     logging: YamlDoc | None = None
     log_line_schema: YamlDoc | None = None
     lighthouse: YamlDoc | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # file -> kind (slos, uptime, drills), loaded or not
+
+    def load_errors(self, kind: str) -> list[Finding]:
+        """The load findings of the ``kind`` files that did not load (readers of typed records
+        report them: a drill that does not load is not silently left out of a run)."""
+        return [f for f in self.load_findings if self.sources.get(f.path) == kind]
 
     @property
     def rules(self) -> list[Rule]:
@@ -475,9 +481,11 @@ def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
         if got := _yaml(inv, p):
             inv.rule_tests.append(RuleTestFile.parse(*got))
     for p in cfg.entries("slos"):
+        inv.sources[_rel(p, repo)] = "slos"
         _add_slo(inv, p)
     for attr in ("uptime", "drills"):
         for p in cfg.entries(attr):
+            inv.sources[_rel(p, repo)] = attr
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
     # Not configurable (yet): Grafana provisioning and the daily report's expectation suites.

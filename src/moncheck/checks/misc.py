@@ -54,7 +54,7 @@ def schema_drill(ctx: Context) -> list[Finding]:
     from moncheck.drills.spec import DrillError, load_drills
 
     try:
-        load_drills(ctx.inv.root)
+        load_drills(ctx.inv.root, ctx.inv)
     except DrillError as e:
         loaded = {d.path for d in ctx.inv.drills}
         found = [_pos(p) for p in e.problems]

@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 
 from moncheck import resources, yamlpos
+from moncheck.inventory import Inventory, load_repo
 
 SCHEMA = resources.schema_path("drill")
 
@@ -86,7 +87,11 @@ def _schema_path(repo: Path) -> Path:
 
 
 def load_file(path: Path, display: str, validator: jsonschema.Validator) -> Drill:
-    doc = yamlpos.load(path, display)
+    return parse_doc(yamlpos.load(path, display), display, validator)
+
+
+def parse_doc(doc: Any, display: str, validator: jsonschema.Validator) -> Drill:
+    """A loaded drill document (the inventory's record) validated and typed; ``DrillError``."""
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         probs = []
@@ -149,17 +154,16 @@ def _semantic_problems(doc: Any, display: str) -> list[str]:
     return out
 
 
-def load_drills(repo: Path) -> list[Drill]:
-    """Every drill of ``repo/monitoring/drills``, sorted by file name; all problems collected."""
+def load_drills(repo: Path, inventory: Inventory | None = None) -> list[Drill]:
+    """Every drill file of the repository (the inventory's, loaded once), sorted by file name;
+    all problems collected, files that do not load included."""
+    inv = inventory if inventory is not None else load_repo(repo)
     schema = json.loads(_schema_path(repo).read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
-    drills, problems = [], []
-    for path in sorted((repo / "monitoring/drills").glob("*.yml")):
-        display = str(path.relative_to(repo))
+    drills, problems = [], [f"{f.path}:{f.line}: {f.message}" for f in inv.load_errors("drills")]
+    for doc in sorted(inv.drills, key=lambda d: d.path):
         try:
-            drills.append(load_file(path, display, validator))
-        except yamlpos.LoadError as e:
-            problems.append(f"{e.path}:{e.line}: {e.message}")
+            drills.append(parse_doc(doc.data, doc.path, validator))
         except DrillError as e:
             problems += e.problems
     names = [d.name for d in drills]

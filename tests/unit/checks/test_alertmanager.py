@@ -119,5 +119,6 @@ def test_routing_tests_without_a_config_are_an_error_not_a_silent_pass(tmp_path)
 
     (tmp_path / "rt.yml").write_text("tests:\n  - name: a\n    labels: {a: b}\n    receivers: [x]\n")
     res = run_gate(Path(tmp_path), [Path("rt.yml")])
-    got = [(f.check, f.path, f.line, f.message) for f in res.findings if f.check == "amtool/routing-tests"]
-    assert got == [("amtool/routing-tests", "rt.yml", 1, "routing tests not run: no Alertmanager config to test them against")]
+    (f,) = [f for f in res.findings if f.check == "amtool/routing-tests"]
+    assert (f.path, f.line) == ("rt.yml", 1)
+    assert f.message.startswith("routing tests not run: no Alertmanager config to test them against")
