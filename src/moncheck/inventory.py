@@ -209,7 +209,7 @@ class Inventory:
     logging: YamlDoc | None = None
     log_line_schema: YamlDoc | None = None
     lighthouse: YamlDoc | None = None
-    sources: dict[str, str] = field(default_factory=dict)  # file -> kind (slos, uptime, drills), loaded or not
+    sources: dict[str, str] = field(default_factory=dict)  # file -> kind (dashboards, slos, uptime, drills)
 
     def load_errors(self, kind: str) -> list[Finding]:
         """The load findings of the ``kind`` files that did not load (readers of typed records
@@ -476,6 +476,7 @@ def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
             if got := _yaml(inv, p):
                 setattr(inv, attr, YamlDoc(*got))
     for p in cfg.entries("dashboards"):
+        inv.sources[_rel(p, repo)] = "dashboards"
         _add_dashboard(inv, p)
     for p in cfg.entries("rule_tests"):
         if got := _yaml(inv, p):

@@ -1,8 +1,8 @@
 """One model of Alertmanager: matchers, the routing tree, grouping, inhibition and the
 routing-tests format. Checks, the amtool wrapper's fallback, drills and smoke all use it.
 
-Semantics follow Alertmanager 0.25 (``pkg/labels``, ``dispatch/route.go``, ``inhibit/inhibit.go``);
-``tests/unit/test_alertmanager_differential.py`` compares the route walk with the real amtool.
+Semantics follow Alertmanager (``pkg/labels``, ``dispatch/route.go``, ``inhibit/inhibit.go``); the
+differential tests compare it with the real amtool and Alertmanager of both toolchains (0.25, 0.33).
 """
 
 from moncheck.alertmanager.config import Config, parse_config

@@ -9,24 +9,16 @@ at the line of its first query in the dashboard JSON.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from moncheck import jsonpos
 from moncheck.drills.promql_print import format_duration
 from moncheck.findings import Finding, error
-from moncheck.yamlpos import LoadError
+from moncheck.inventory import Dashboard, Inventory, load_repo
 
 _VAR = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
-
-
-def panels(dashboard: dict) -> Iterator[dict]:
-    for p in dashboard.get("panels") or []:
-        yield p
-        yield from panels(p)  # rows nest their panels
 
 
 def substitute(expr: str, scrape_ms: int, range_ms: int) -> str:
@@ -44,28 +36,19 @@ def substitute(expr: str, scrape_ms: int, range_ms: int) -> str:
     return re.sub(r'(\w+)\s*=\s*"\.\*"', r'\1=~".*"', out)
 
 
-def dashboard_files(repo: Path) -> list[Path]:
-    return sorted((repo / "monitoring/grafana/dashboards").glob("*.json"))
-
-
 CHECK = "drills/panel-data"
 
 
-def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: float) -> list[Finding]:
+def check_dashboard(stack: Any, dash: Dashboard, scrape_ms: int, up_s: float) -> list[Finding]:
     """A ``drills/panel-data`` finding at the panel's first query for each panel without data."""
-    try:
-        dash = jsonpos.load(path, display)
-    except LoadError as e:
-        return [error(CHECK, e.path, e.line, f"cannot read dashboard: {e.message}")]
     out: list[Finding] = []
-    title = dash.get("title", path.stem) if isinstance(dash, dict) else path.stem
-    for p in panels(dash if isinstance(dash, dict) else {}):
-        targets = [t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
-        if not targets:
+    title = dash.title or Path(dash.path).stem
+    for p in dash.panels:
+        if not p.targets:
             continue
         empty = []
-        for t in targets:
-            q = substitute(str(t["expr"]), scrape_ms, int(up_s * 1000))
+        for t in p.targets:
+            q = substitute(t.expr, scrape_ms, int(up_s * 1000))
             try:
                 r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10)
                 body = r.json()
@@ -76,21 +59,18 @@ def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: 
                 empty.append(f"{q} (error: {body.get('error')})")
             elif not body["data"]["result"]:
                 empty.append(q)
-        if len(empty) == len(targets):
-            out.append(error(CHECK, display, _line(targets[0], "expr"),
-                             f"dashboard {title!r} panel {p.get('title', '?')!r}: no data under drill "
+        if len(empty) == len(p.targets):
+            out.append(error(CHECK, dash.path, p.targets[0].line,
+                             f"dashboard {title!r} panel {p.title or '?'!r}: no data under drill "
                              f"traffic: {empty[0]}"))
     return list(dict.fromkeys(out))  # a panel repeated in a collapsed row is reported once
 
 
-def _line(node: Any, key: str) -> int:
-    lines = getattr(node, "key_lines", None) or {}
-    return int(lines.get(key) or getattr(node, "line", 1) or 1)
-
-
-def check_live(stack: Any, repo: Path, scrape_ms: int, up_s: float) -> list[Finding]:
-    """Every dashboard of ``repo``: the panels without data (see ``check_dashboard``)."""
-    out: list[Finding] = []
-    for path in dashboard_files(repo):
-        out += check_dashboard(stack, path, str(path.relative_to(repo)), scrape_ms, up_s)
+def check_live(stack: Any, repo: Path, scrape_ms: int, up_s: float, inventory: Inventory | None = None) -> list[Finding]:
+    """Every dashboard of ``repo`` as the inventory loaded it: the panels without data (see
+    ``check_dashboard``); a dashboard that does not load is a finding too."""
+    inv = inventory if inventory is not None else load_repo(repo)
+    out = [error(CHECK, f.path, f.line, f"cannot read dashboard: {f.message}") for f in inv.load_errors("dashboards")]
+    for dash in inv.dashboards:
+        out += check_dashboard(stack, dash, scrape_ms, up_s)
     return out
