@@ -209,7 +209,7 @@ class Inventory:
     logging: YamlDoc | None = None
     log_line_schema: YamlDoc | None = None
     lighthouse: YamlDoc | None = None
-    sources: dict[str, str] = field(default_factory=dict)  # file -> kind (dashboards, slos, uptime, drills)
+    sources: dict[str, str] = field(default_factory=dict)  # file -> kind (catalog, dashboards, slos, uptime, drills)
 
     def load_errors(self, kind: str) -> list[Finding]:
         """The load findings of the ``kind`` files that did not load (readers of typed records
@@ -463,6 +463,7 @@ def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
     for p in cfg.entries("rules"):
         _add_rules(inv, p)
     for p in cfg.entries("catalog"):
+        inv.sources[_rel(p, repo)] = "catalog"
         if got := _yaml(inv, p):
             inv.catalog = parse_catalog(*got)
     for p in cfg.entries("alertmanager"):

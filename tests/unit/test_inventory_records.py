@@ -78,3 +78,22 @@ def test_a_multi_document_openslo_spec_loads_and_every_document_is_validated(tmp
     assert [(d.path, len(d.documents)) for d in inv.slos] == [("monitoring/slos/bad.yml", 2), ("monitoring/slos/good.yml", 2)]
     found = schema_slo(Context(inv, Policy()))
     assert {(f.check, f.path) for f in found} == {("schema/slo", "monitoring/slos/bad.yml")} and len(found) == 2
+
+
+def test_slo_code_reads_the_inventorys_spec_files(tmp_path: Path) -> None:
+    """A repository whose moncheck.yml keeps SLO specs elsewhere: validation follows the
+    inventory (loaded once), and a spec that does not load is an slo/spec finding at its line."""
+    from moncheck import slo
+
+    root = Path(__file__).resolve().parents[2]
+    repo = _repo(tmp_path, {
+        "moncheck.yml": "version: 1\nslos: ['specs/*.yml']\ncatalog: monitoring/catalog/metrics.yml\n",
+        "monitoring/catalog/metrics.yml": (root / "monitoring/catalog/metrics.yml").read_text(),
+        "specs/api.yml": (root / "tests/fixtures/slo/good/api.yml").read_text(),
+        "specs/broken.yml": "version: prometheus/v1\nslos: [\n",
+    })
+    inv = load_repo(repo)
+    specs, findings = slo.load_specs(repo, inv)
+    assert [s.path for s in specs] == ["specs/api.yml"] and specs[0].slos
+    assert [(f.check, f.path, f.line) for f in findings] == [("slo/spec", "specs/broken.yml", 3)]
+    assert [(f.check, f.path) for f in slo.validate(repo, inv)] == [("slo/spec", "specs/broken.yml")]

@@ -22,7 +22,7 @@ def slo_spec(ctx: Context) -> list[Finding]:
         raise Skip("no SLO specs in monitoring/slos/")
     from moncheck import slo
 
-    return slo.validate(ctx.inv.root)
+    return slo.validate(ctx.inv.root, ctx.inv)
 
 
 def slo_stale(ctx: Context) -> list[Finding]:
@@ -32,7 +32,7 @@ def slo_stale(ctx: Context) -> list[Finding]:
         raise Skip("no SLO specs in monitoring/slos/")
     from moncheck import slo
 
-    return slo.check_drift(ctx.inv.root)
+    return slo.check_drift(ctx.inv.root, ctx.inv)
 
 
 def drills_coverage(ctx: Context) -> list[Finding]:

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from moncheck import atomic, yamlpos
 from moncheck.findings import Finding, Severity, error, warning
+from moncheck.inventory import Inventory, load_repo
 from moncheck.slo import catalog as catalog_mod
 from moncheck.slo import dashboard, runbooks, testgen
 from moncheck.slo import semantic as v
 from moncheck.slo.model import SLO, SpecFile
 from moncheck.slo.render import HEADER, dump, render_rules
 from moncheck.slo.rules import Info, slo_groups
-from moncheck.slo.spec import load_file
+from moncheck.slo.spec import CHECK, parse_docs
 
 SLO_DIR = Path("monitoring/slos")
 RULES_DIR = Path("monitoring/prometheus/rules/slo")
@@ -47,44 +48,43 @@ def spec_paths(repo: Path) -> list[Path]:
     return sorted(p for p in d.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
-def load_specs(repo: Path) -> tuple[list[SpecFile], list[Finding]]:
-    specs, findings = [], []
-    for p in spec_paths(repo):
-        spec, errs = load_file(p, str(p.relative_to(repo)))
+def _inventory(repo: Path, inventory: Inventory | None) -> Inventory:
+    return inventory if inventory is not None else load_repo(repo)
+
+
+def load_specs(repo: Path, inventory: Inventory | None = None) -> tuple[list[SpecFile], list[Finding]]:
+    """The repository's SLO spec files, from the inventory (loaded once; files that do not load
+    are ``slo/spec`` findings at their line)."""
+    inv = _inventory(repo, inventory)
+    specs: list[SpecFile] = []
+    findings = [error(CHECK, f.path, f.line, f.message) for f in inv.load_errors("slos")]
+    for doc in sorted(inv.slos, key=lambda d: d.path):
+        spec, errs = parse_docs(doc.documents, doc.path, Path(doc.path).stem)
         specs.append(spec)
         findings.extend(errs)
     return specs, findings
 
 
-def _recorded(repo: Path) -> set[str]:
-    texts = []
-    root = repo / RULES_ROOT
-    if root.is_dir():
-        for p in sorted(root.rglob("*.yml")):
-            if (repo / RULES_DIR) in p.parents:
-                continue
-            try:  # the inventory reports unreadable rule files (once); here they are skipped
-                texts.append(yamlpos.read_source(p, str(p)))
-            except yamlpos.LoadError:
-                continue
-    return v.recorded_names(texts)
+def _recorded(inv: Inventory) -> set[str]:
+    """Recording rules of the hand-written rule files (not the generated SLO rules)."""
+    return {r.name for r in inv.rules if r.kind == "record" and not Path(r.file).is_relative_to(RULES_DIR)}
 
 
-def validate(repo: Path) -> list[Finding]:
+def validate(repo: Path, inventory: Inventory | None = None) -> list[Finding]:
     """Every ``slo/*`` finding of the repository's SLO specs (structure, queries, catalog)."""
-    specs, findings = load_specs(repo)
-    return findings + _semantic(repo, specs)[0]
+    inv = _inventory(repo, inventory)
+    specs, findings = load_specs(repo, inv)
+    return findings + _semantic(inv, specs)[0]
 
 
-def _semantic(repo: Path, specs: list[SpecFile]) -> tuple[list[Finding],
-                                                           catalog_mod.Catalog | None]:
+def _semantic(inv: Inventory, specs: list[SpecFile]) -> tuple[list[Finding], catalog_mod.Catalog | None]:
     findings: list[Finding] = []
-    cat = None
-    try:
-        cat = catalog_mod.load(repo)
-    except yamlpos.LoadError as e:
-        findings.append(error("slo/catalog", e.path, e.line, f"cannot check SLO metrics: {e.message}"))
-    recorded = _recorded(repo)
+    cat = inv.catalog
+    if cat is None:
+        bad = inv.load_errors("catalog")
+        where = (bad[0].path, bad[0].line, bad[0].message) if bad else (str(catalog_mod.CATALOG), 1, "file not found")
+        findings.append(error("slo/catalog", where[0], where[1], f"cannot check SLO metrics: {where[2]}"))
+    recorded = _recorded(inv)
     for spec in specs:
         for slo in spec.slos:
             findings.extend(v.check_queries(slo))
@@ -95,11 +95,12 @@ def _semantic(repo: Path, specs: list[SpecFile]) -> tuple[list[Finding],
     return findings, cat
 
 
-def plan(repo: Path, info: Info | None = None) -> Plan:
+def plan(repo: Path, info: Info | None = None, inventory: Inventory | None = None) -> Plan:
     """Validate every spec and compute every generated file. No files when there are errors."""
     info = info or Info()
-    specs, findings = load_specs(repo)
-    sem, cat = _semantic(repo, specs)
+    inv = _inventory(repo, inventory)
+    specs, findings = load_specs(repo, inv)
+    sem, cat = _semantic(inv, specs)
     out = Plan(findings=findings + sem, specs=specs)
     if not out.ok:
         return out
@@ -182,12 +183,12 @@ def write(repo: Path, p: Plan) -> list[Path]:
     return changed
 
 
-def check_drift(repo: Path) -> list[Finding]:
+def check_drift(repo: Path, inventory: Inventory | None = None) -> list[Finding]:
     """``slo/stale`` findings: generated files that differ from what the specs generate.
 
     Invalid specs are not reported here (``validate`` does that); they make drift unknowable.
     """
-    p = plan(repo)
+    p = plan(repo, inventory=inventory)
     if not p.ok:
         return []
     return [error("slo/stale", rel.as_posix(), 1, f"generated SLO file is {why}",

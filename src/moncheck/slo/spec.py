@@ -43,13 +43,18 @@ class _Errors:
 
 def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
     """Load one spec file. Findings are structural errors; SLOs with errors are left out."""
-    spec = SpecFile(display, path.stem)
-    errs = _Errors(display)
     try:
-        docs = [d for d in yamlpos.load_all(path, display) if d is not None]
+        docs = yamlpos.load_all(path, display)
     except yamlpos.LoadError as e:
-        errs.add(e.line, e.message)
-        return spec, errs.items
+        return SpecFile(display, path.stem), [error(CHECK, display, e.line, e.message)]
+    return parse_docs(docs, display, path.stem)
+
+
+def parse_docs(docs: list[Any], display: str, stem: str) -> tuple[SpecFile, list[Finding]]:
+    """The SLOs of a spec file's loaded documents (the inventory's record of it)."""
+    spec = SpecFile(display, stem)
+    errs = _Errors(display)
+    docs = [d for d in docs if d is not None]
     if not docs:
         errs.add(1, "empty spec file")
         return spec, errs.items
