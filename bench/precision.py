@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO / "src"))
 SETS: dict[str, tuple[tuple[str, ...], str]] = {
     "samber/awesome-prometheus-alerts": (("dist/rules/**/*.yml",), "samber-awesome-prometheus-alerts.json"),
     "prometheus-operator/kube-prometheus": (("manifests/*prometheusRule.yaml",), "kube-prometheus.json"),
-    # Compiled alerts and recording rules of ~100 monitoring mixins (kubernetes, etcd, thanos, ...).
-    "monitoring-mixins/website": (("assets/*/alerts.yaml", "assets/*/rules.yaml"), "monitoring-mixins.json"),
+    # Compiled alerts, recording rules and dashboards of ~100 monitoring mixins (kubernetes, etcd, thanos, ...).
+    "monitoring-mixins/website": (("assets/*/alerts.yaml", "assets/*/rules.yaml", "assets/*/dashboards/*.json"), "monitoring-mixins.json"),
 }
 
 
@@ -167,7 +167,7 @@ def main() -> int:
 
         alerts = len(load_paths(files, checkout).alerts)
         source = f"report {args.findings}" if args.findings else "the default gate (no policy file), without tool wrappers"
-        print(f"\nrule set: {name} at {commit_of(checkout)} ({checkout}): {len(files)} rule files, {alerts} alerts; {source}")
+        print(f"\nrule set: {name} at {commit_of(checkout)} ({checkout}): {len(files)} files, {alerts} alerts; {source}")
         r, c = report(name, findings, missing)
         real, classified = real + r, classified + c
         if args.time:

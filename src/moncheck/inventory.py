@@ -62,6 +62,7 @@ class Target:
     expr: str
     line: int
     ref: str
+    datasource: Any = None  # the target's own datasource (None: the panel's)
 
 
 @dataclass
@@ -331,7 +332,7 @@ def parse_dashboard(rel: str, data: Any) -> Dashboard:
         raw_targets = p.get("targets")
         for t in raw_targets if isinstance(raw_targets, list) else []:
             if isinstance(t, dict) and isinstance(t.get("expr"), str):
-                targets.append(Target(t["expr"], line_of(t, "expr"), str(t.get("refId", ""))))
+                targets.append(Target(t["expr"], line_of(t, "expr"), str(t.get("refId", "")), t.get("datasource")))
         panels.append(
             Panel(str(p.get("title", "")), str(p.get("type", "")), line_of(p), p.get("datasource"), targets)
         )
