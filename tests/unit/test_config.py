@@ -105,6 +105,7 @@ def test_init_writes_config_and_check_uses_it(peer: Path, capsys: pytest.Capture
     for line in ("      2  rule files", "      1  promtool tests", "      1  alertmanager config"):
         assert line in out
     assert "note: no policy file: only correctness checks will run" in out
+    assert "correctness checks; organisation rules off (none enabled)" in out
     assert cli.main(["init"]) == 2  # never overwrites without --force
     assert "exists; pass --force" in capsys.readouterr().err
     assert cli.main(["check"]) == 0

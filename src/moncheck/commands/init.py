@@ -187,8 +187,16 @@ def describe(root: Path, cfg: config_mod.RepoConfig) -> list[str]:
     from moncheck.inventory import load_repo
     from moncheck.tools import ToolMissing, find_binary
 
+    from moncheck import policy as policy_mod
+    from moncheck import resources
+    from moncheck.checks.registry import CHECKS, OPT_IN
+
     inv = load_repo(root, cfg)
     out = [f"  {n:>5}  {kind}" for kind, n in checked_kinds(inv).items()]
+    pol = policy_mod.from_data(inv.policy.data if inv.policy else resources.default_policy_data(), None)
+    on = sorted(c.id for c in CHECKS if c.id in OPT_IN and pol.runs(c.id, True))
+    out.append(f"  checks: {sum(c.id not in OPT_IN for c in CHECKS)} correctness checks; organisation rules "
+               + (f"enabled by {cfg.policy}: {', '.join(on)}" if on else "off (none enabled)"))
     if inv.load_findings:
         out.append(f"  {len(inv.load_findings):>5}  files that do not load (moncheck check reports them)")
     for tool, needed in (("promtool", bool(inv.rule_files or inv.rule_tests or inv.prometheus)), ("amtool", inv.alertmanager is not None)):
