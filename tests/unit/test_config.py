@@ -69,6 +69,18 @@ def test_moncheck_yml_names_only_what_it_lists(peer: Path) -> None:
     assert [p.name for p in cfg.files("rules")] == ["alerts.yml", "more.yml"]
 
 
+def test_globs_never_take_the_config_for_an_artifact(peer: Path) -> None:
+    write(peer, {"moncheck.yml": "rules: ['*.yml']\n", "alerts.yml": RULES})
+    assert [p.name for p in config.load(peer).files("rules")] == ["alerts.yml"]
+
+
+def test_pyproject_errors_name_the_line(peer: Path) -> None:
+    write(peer, {"pyproject.toml": '[project]\nname = "x"\n[tool.moncheck\n'})
+    with pytest.raises(config.ConfigError) as e:
+        config.load(peer)
+    assert (e.value.path, e.value.line) == ("pyproject.toml", 3)
+
+
 def test_pyproject_tool_section(peer: Path) -> None:
     write(peer, {"pyproject.toml": '[project]\nname = "x"\n\n[tool.moncheck]\nrules = ["prom/alerts.yml"]\n'})
     cfg = config.load(peer)
