@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -126,11 +125,17 @@ def _median(argv: list[str], cwd: Path, runs: int = 3) -> float:
 def timing(checkout: Path, files: list[Path]) -> None:
     """Wall time (median of 3) of `moncheck check FILES` (whole process, promtool included) and
     of `promtool check rules FILES` on the same files."""
-    promtool = shutil.which("promtool")
+    from moncheck.tools import ToolMissing, find_binary
+
+    try:
+        promtool: str | None = find_binary("promtool")  # the toolchain's, as moncheck uses it
+    except ToolMissing:
+        promtool = None
+    files = [p for p in files if p.suffix in (".yml", ".yaml")]  # rule files: what promtool reads
     rel = [str(p.relative_to(checkout)) for p in files]
     moncheck = [sys.executable, "-m", "moncheck.cli", "check", *rel]
     mc = _median(moncheck, checkout)
-    print(f"time: moncheck check ({len(files)} files, promtool included): {mc:.2f} s (median of 3)")
+    print(f"time: moncheck check ({len(files)} rule files, promtool included): {mc:.2f} s (median of 3)")
     if promtool is None:
         print("time: promtool not on PATH, no comparison")
         return
