@@ -167,6 +167,11 @@ def test_init_globs_keep_folders_and_naming_conventions(tmp_path: Path) -> None:
     from moncheck.commands.init import inspect
 
     write(tmp_path, {"ops/rules/a.rules.yml": RULES, "ops/rules/team/b.rules.yml": RULES, "ops/other.yml": "x: 1\n",
-                     "ops/tests/a.test.yml": TESTS, "ops/tests/b.test.yml": TESTS, "fixtures/bad.rules.yml": RULES})
+                     "ops/tests/a.test.yml": TESTS, "ops/tests/b.test.yml": TESTS, "fixtures/bad.rules.yml": RULES,
+                     "site/data.yml": "groups:\n  - name: Basic\n    services: [a]\n",
+                     "ops/rules/helm.rules.yml": "groups:\n{{- range .Values.groups }}\n  - name: {{ .name }}\n{{- end }}\n"})
+    data, notes = inspect(tmp_path)
+    assert "templated files left out (render them first, then add the output): ops/rules/helm.rules.yml" in notes
+    (tmp_path / "ops/rules/helm.rules.yml").unlink()
     data, _ = inspect(tmp_path)
     assert (data["rules"], data["rule_tests"]) == (["ops/rules/**/*.rules.yml"], ["ops/tests/*.test.yml"])

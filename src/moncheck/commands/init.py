@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import config as config_mod
-from moncheck import yamlpos
+from moncheck import templated, yamlpos
 
 SKIP_DIRS = {"fixtures", "testdata", "node_modules", "vendor", "venv", "site-packages", "__pycache__", "dist-newstyle", "target", "build"}
 MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 20_000
+TEMPLATED = "templated"
 POLICY_CANDIDATES = ("policies/policy.yml", "moncheck-policy.yml", ".moncheck/policy.yml")
 
 
@@ -83,7 +84,11 @@ def classify(path: Path, rel: str) -> str | None:
     try:
         docs = [d for d in yamlpos.loads_all(text, rel) if d is not None]
     except yamlpos.LoadError:
-        return "rules" if "groups:" in text and ("alert:" in text or "record:" in text) else None
+        docs = None
+    if templated.marker_line(text, loads=docs is not None) is not None:
+        return TEMPLATED  # cannot be checked until rendered: left out of the globs, and said so
+    if docs is None:
+        return None
     if not docs:
         return None
     if all(is_rule_crd(d) for d in docs):
@@ -94,6 +99,9 @@ def classify(path: Path, rel: str) -> str | None:
     if "uptime" in parts[:-1] and isinstance(data, dict) and ("environment" in data or "checks" in data):
         return "uptime"
     kind = _kind_of(data, path)
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if kind == "rules" and not (isinstance(groups, list) and any(isinstance(g, dict) and "rules" in g for g in groups)):
+        return None  # `groups:` of something else (a site's data file), not Prometheus rule groups
     return {"rules": "rules", "rule_test": "rule_tests", "alertmanager": "alertmanager", "prometheus": "prometheus",
             "catalog": "catalog", "slo": "slos", "routing_tests": "routing_tests"}.get(kind)
 
@@ -146,6 +154,10 @@ def inspect(root: Path) -> tuple[dict[str, Any], list[str]]:
             found[k].append(f)
     data: dict[str, Any] = {"version": 1}
     notes: list[str] = []
+    if TEMPLATED in found:
+        shown = ", ".join(f.relative_to(root).as_posix() for f in found[TEMPLATED][:5])
+        more = f" and {len(found[TEMPLATED]) - 5} more" if len(found[TEMPLATED]) > 5 else ""
+        notes.append(f"templated files left out (render them first, then add the output): {shown}{more}")
     for key in config_mod.GLOB_KEYS:
         if key in found:
             data[key] = _globs(root, found[key], kinds, key)
@@ -193,12 +205,13 @@ def describe(root: Path, cfg: config_mod.RepoConfig) -> list[str]:
 
     inv = load_repo(root, cfg)
     out = [f"  {n:>5}  {kind}" for kind, n in checked_kinds(inv).items()]
+    if inv.load_findings:
+        n = len({f.path for f in inv.load_findings})
+        out.append(f"  {n:>5}  {'file that does' if n == 1 else 'files that do'} not load (moncheck check reports them)")
     pol = policy_mod.from_data(inv.policy.data if inv.policy else resources.default_policy_data(), None)
     on = sorted(c.id for c in CHECKS if c.id in OPT_IN and pol.runs(c.id, True))
     out.append(f"  checks: {sum(c.id not in OPT_IN for c in CHECKS)} correctness checks; organisation rules "
                + (f"enabled by {cfg.policy}: {', '.join(on)}" if on else "off (none enabled)"))
-    if inv.load_findings:
-        out.append(f"  {len(inv.load_findings):>5}  files that do not load (moncheck check reports them)")
     for tool, needed in (("promtool", bool(inv.rule_files or inv.rule_tests or inv.prometheus)), ("amtool", inv.alertmanager is not None)):
         if needed:
             try:
