@@ -371,7 +371,7 @@ def _rule_docs(rel: str, docs: list[Any]) -> list[RuleFile]:
             rf = parse_rules(rel, d.get("spec") if isinstance(d.get("spec"), dict) else {})
             rf.crd = True
             out.append(rf)
-        elif d is not None:
+        elif d is not None and d != {}:  # an empty rule file is valid (promtool: 0 rules found)
             out.append(parse_rules(rel, d))
     return out
 

@@ -175,3 +175,23 @@ def test_init_globs_keep_folders_and_naming_conventions(tmp_path: Path) -> None:
     (tmp_path / "ops/rules/helm.rules.yml").unlink()
     data, _ = inspect(tmp_path)
     assert (data["rules"], data["rule_tests"]) == (["ops/rules/**/*.rules.yml"], ["ops/tests/*.test.yml"])
+
+
+def test_init_merges_sibling_folders(tmp_path: Path) -> None:
+    from moncheck.commands.init import inspect
+
+    write(tmp_path, {f"mixins/{m}/alerts/a.yaml": RULES for m in ("etcd", "kafka", "node")})
+    write(tmp_path, {"mixins/node/README.yaml": "title: node\n"})
+    data, _ = inspect(tmp_path)
+    assert data["rules"] == ["mixins/*/alerts/*.yaml"]
+
+
+def test_empty_rule_files_fit_any_glob_and_are_valid(tmp_path: Path) -> None:
+    from moncheck.commands.init import inspect
+
+    write(tmp_path, {"m/a/alerts.yaml": RULES, "m/a/rules.yaml": "{}\n", "m/b/alerts.yaml": "null\n",
+                     "m/b/rules.yaml": "groups: []\n", "m/c/alerts.yaml": RULES})
+    data, _ = inspect(tmp_path)
+    assert data["rules"] == ["m/**/*.yaml"]
+    write(tmp_path, {"moncheck.yml": "rules: ['m/**/*.yaml']\n"})
+    assert [(f.check, f.path) for f in run_gate(tmp_path, [], tools=False).findings] == []

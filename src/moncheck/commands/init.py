@@ -24,6 +24,7 @@ SKIP_DIRS = {"fixtures", "testdata", "node_modules", "vendor", "venv", "site-pac
 MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 20_000
 TEMPLATED = "templated"
+EMPTY = "empty"
 POLICY_CANDIDATES = ("policies/policy.yml", "moncheck-policy.yml", ".moncheck/policy.yml")
 
 
@@ -80,7 +81,7 @@ def classify(path: Path, rel: str) -> str | None:
         except ValueError:
             return None
         doc = doc.get("dashboard", doc) if isinstance(doc, dict) else None
-        return "dashboards" if isinstance(doc, dict) and isinstance(doc.get("panels"), list) else None
+        return "dashboards" if isinstance(doc, dict) and (isinstance(doc.get("panels"), list) or isinstance(doc.get("rows"), list)) else None
     try:
         docs = [d for d in yamlpos.loads_all(text, rel) if d is not None]
     except yamlpos.LoadError:
@@ -89,6 +90,8 @@ def classify(path: Path, rel: str) -> str | None:
         return TEMPLATED  # cannot be checked until rendered: left out of the globs, and said so
     if docs is None:
         return None
+    if not docs or all(d == {} or d == [] for d in docs):
+        return EMPTY  # fits any glob: an empty file is valid wherever it sits
     if not docs:
         return None
     if all(is_rule_crd(d) for d in docs):
@@ -100,6 +103,8 @@ def classify(path: Path, rel: str) -> str | None:
         return "uptime"
     kind = _kind_of(data, path)
     groups = data.get("groups") if isinstance(data, dict) else None
+    if kind == "rules" and groups == []:
+        return EMPTY  # `groups: []`: a valid rule file without rules
     if kind == "rules" and not (isinstance(groups, list) and any(isinstance(g, dict) and "rules" in g for g in groups)):
         return None  # `groups:` of something else (a site's data file), not Prometheus rule groups
     return {"rules": "rules", "rule_test": "rule_tests", "alertmanager": "alertmanager", "prometheus": "prometheus",
@@ -112,7 +117,7 @@ def _globs(root: Path, files: list[Path], all_files: dict[Path, str | None], kin
     def homogeneous(d: Path, ext: str) -> bool:
         seen = [k for f, k in all_files.items() if f.suffix == ext and d in f.parents]
         # Files init did not classify (skipped folders) would match the glob too.
-        return all(k == kind for k in seen) and len(seen) == sum(1 for x in d.rglob(f"*{ext}") if x.is_file())
+        return all(k in (kind, EMPTY) for k in seen) and len(seen) == sum(1 for x in d.rglob(f"*{ext}") if x.is_file())
 
     chosen: dict[tuple[Path, str], bool] = {}
     listed: list[str] = []
@@ -142,7 +147,25 @@ def _globs(root: Path, files: list[Path], all_files: dict[Path, str | None], kin
         inner = {x.name.split(".")[-2] if x.name.count(".") >= 2 else "" for x in under}
         tail = f".{inner.pop()}{ext}" if len(inner) == 1 and "" not in inner else ext
         globs.append(f"{d.relative_to(root).as_posix()}/{'**/' if deep else ''}*{tail}")
-    return globs + sorted(listed)
+    return _merge_siblings(root, globs + sorted(listed), all_files, kind)
+
+
+def _merge_siblings(root: Path, globs: list[str], all_files: dict[Path, str | None], kind: str) -> list[str]:
+    """``a/x/d/*.json`` + ``a/y/d/*.json`` -> ``a/*/d/*.json`` when every file that glob matches
+    is of this kind (one line per mixin or service folder is unreadable)."""
+    out = list(globs)
+    for pos in range(max((g.count("/") for g in globs), default=0)):
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for g in out:
+            parts = g.split("/")
+            if pos < len(parts) - 1 and "*" not in parts[pos] and parts[pos] != "**":
+                groups.setdefault((*parts[:pos], "*", *parts[pos + 1:]), []).append(g)
+        for merged, members in groups.items():
+            pattern = "/".join(merged)
+            matched = [p for p in root.glob(pattern) if p.is_file()]
+            if len(members) > 1 and matched and all(all_files.get(p) in (kind, EMPTY) for p in matched):
+                out = [g for g in out if g not in members] + [pattern]
+    return sorted(set(out))
 
 
 def inspect(root: Path) -> tuple[dict[str, Any], list[str]]:
