@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,8 +37,8 @@ sys.path.insert(0, str(REPO / "src"))
 SETS: dict[str, tuple[tuple[str, ...], str]] = {
     "samber/awesome-prometheus-alerts": (("dist/rules/**/*.yml",), "samber-awesome-prometheus-alerts.json"),
     "prometheus-operator/kube-prometheus": (("manifests/*prometheusRule.yaml",), "kube-prometheus.json"),
-    # Compiled alerts and recording rules of ~100 monitoring mixins (kubernetes, etcd, thanos, ...).
-    "monitoring-mixins/website": (("assets/*/alerts.yaml", "assets/*/rules.yaml"), "monitoring-mixins.json"),
+    # Compiled alerts, recording rules and dashboards of ~100 monitoring mixins (kubernetes, etcd, thanos, ...).
+    "monitoring-mixins/website": (("assets/*/alerts.yaml", "assets/*/rules.yaml", "assets/*/dashboards/*.json"), "monitoring-mixins.json"),
 }
 
 
@@ -126,11 +125,17 @@ def _median(argv: list[str], cwd: Path, runs: int = 3) -> float:
 def timing(checkout: Path, files: list[Path]) -> None:
     """Wall time (median of 3) of `moncheck check FILES` (whole process, promtool included) and
     of `promtool check rules FILES` on the same files."""
-    promtool = shutil.which("promtool")
+    from moncheck.tools import ToolMissing, find_binary
+
+    try:
+        promtool: str | None = find_binary("promtool")  # the toolchain's, as moncheck uses it
+    except ToolMissing:
+        promtool = None
+    files = [p for p in files if p.suffix in (".yml", ".yaml")]  # rule files: what promtool reads
     rel = [str(p.relative_to(checkout)) for p in files]
     moncheck = [sys.executable, "-m", "moncheck.cli", "check", *rel]
     mc = _median(moncheck, checkout)
-    print(f"time: moncheck check ({len(files)} files, promtool included): {mc:.2f} s (median of 3)")
+    print(f"time: moncheck check ({len(files)} rule files, promtool included): {mc:.2f} s (median of 3)")
     if promtool is None:
         print("time: promtool not on PATH, no comparison")
         return
@@ -167,7 +172,7 @@ def main() -> int:
 
         alerts = len(load_paths(files, checkout).alerts)
         source = f"report {args.findings}" if args.findings else "the default gate (no policy file), without tool wrappers"
-        print(f"\nrule set: {name} at {commit_of(checkout)} ({checkout}): {len(files)} rule files, {alerts} alerts; {source}")
+        print(f"\nrule set: {name} at {commit_of(checkout)} ({checkout}): {len(files)} files, {alerts} alerts; {source}")
         r, c = report(name, findings, missing)
         real, classified = real + r, classified + c
         if args.time:

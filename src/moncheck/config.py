@@ -14,7 +14,7 @@ repository root (``rules``, ``rule_tests``, ...); a single string is accepted fo
 from __future__ import annotations
 
 import os
-
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -77,7 +77,8 @@ class RepoConfig:
         found: set[Path] = set()
         for pat in getattr(self, key):
             found.update(x for x in self.root.glob(pat) if x.is_file())
-        return sorted(found)
+        # The configuration is not an artifact, even when a glob (`*.yml`) matches it.
+        return sorted(found - {self.root / CONFIG_FILE, self.root / PYPROJECT})
 
     def entries(self, key: str) -> list[Path]:
         """Every entry a key names, regular file or not: a FIFO, a device, a directory, a dangling
@@ -90,7 +91,7 @@ class RepoConfig:
         found: set[Path] = set()
         for pat in getattr(self, key):
             found.update(self.root.glob(pat))
-        return sorted(found)
+        return sorted(found - {self.root / CONFIG_FILE, self.root / PYPROJECT})
 
     def to_data(self) -> dict[str, Any]:
         """The config as it is written to ``moncheck.yml`` (only non-empty keys)."""
@@ -162,7 +163,8 @@ def load(root: Path) -> RepoConfig:
         try:
             doc = tomllib.loads(pp.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise ConfigError(PYPROJECT, 1, f"cannot read: {e}") from None
+            at = re.search(r"\(at line (\d+)", str(e))
+            raise ConfigError(PYPROJECT, int(at.group(1)) if at else 1, f"cannot read: {e}") from None
         section = doc.get("tool", {}).get("moncheck")
         if section is not None:
             return from_mapping(root, f"{PYPROJECT} [tool.moncheck]", section, {})

@@ -43,7 +43,6 @@ class GateResult:
     missing_tools: list[str] = field(default_factory=list)  # tool checks that could not run
     checked: dict[str, int] = field(default_factory=dict)  # artifact kind -> files checked
     inventory: Inventory | None = None
-    all_findings: list[Finding] = field(default_factory=list)  # before --base / path filtering
 
 
 def _tool(name: str) -> tuple[Any, type[BaseException]] | tuple[None, str]:
@@ -213,7 +212,6 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
     applied = suppress.apply(findings, inv, pol, today=today, baseline=baseline)
     inline = suppress.inline_ids(inv, sorted({f.path for f in findings}))
     kept = sorted(set(applied.kept + applied.problems + _check_suppression_ids(pol, inline)))
-    everything = kept
     if focus is not None:
         kept = [f for f in kept if f.path in focus or f.path == "moncheck"]
     if base is not None:
@@ -221,7 +219,7 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
 
         kept = on_changes(kept, changed_since(inv.root, base), suppress.rule_spans(inv), inv.root)
     timings["total"] = time.perf_counter() - t0
-    return GateResult(kept, skipped, timings, applied.suppressed, applied.baselined, missing, checked_kinds(inv), inv, everything)
+    return GateResult(kept, skipped, timings, applied.suppressed, applied.baselined, missing, checked_kinds(inv), inv)
 
 
 def _tagged(findings: list[Finding], tool: str) -> list[Finding]:

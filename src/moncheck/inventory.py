@@ -70,6 +70,7 @@ class Target:
     expr: str
     line: int
     ref: str
+    datasource: Any = None  # the target's own datasource (None: the panel's)
 
 
 @dataclass
@@ -365,7 +366,7 @@ def parse_dashboard(rel: str, data: Any) -> Dashboard:
         raw_targets = p.get("targets")
         for t in raw_targets if isinstance(raw_targets, list) else []:
             if isinstance(t, dict) and isinstance(t.get("expr"), str):
-                targets.append(Target(t["expr"], line_of(t, "expr"), str(t.get("refId", ""))))
+                targets.append(Target(t["expr"], line_of(t, "expr"), str(t.get("refId", "")), t.get("datasource")))
         panels.append(
             Panel(str(p.get("title", "")), str(p.get("type", "")), line_of(p), p.get("datasource"), targets)
         )
@@ -404,7 +405,7 @@ def _rule_docs(rel: str, docs: list[Any]) -> list[RuleFile]:
             rf = parse_rules(rel, d.get("spec") if isinstance(d.get("spec"), dict) else {})
             rf.crd = True
             out.append(rf)
-        elif d is not None:
+        elif d is not None and d != {}:  # an empty rule file is valid (promtool: 0 rules found)
             out.append(parse_rules(rel, d))
     return out
 

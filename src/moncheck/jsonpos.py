@@ -24,7 +24,7 @@ from moncheck.yamlpos import (
     read_source,
 )
 
-_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+_COLON = re.compile(r"\s*:")
 _BRACKET_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
 
 
@@ -49,6 +49,7 @@ class _Decoder(json.JSONDecoder):
         super().__init__()
         self._nl = [i for i, c in enumerate(text) if c == "\n"]
         self._text = text
+        self._keys: dict[int, dict[str, int]] | None = None
         self.parse_object = self._object
         self.parse_array = self._array
         self.memo: dict = {}
@@ -65,32 +66,38 @@ class _Decoder(json.JSONDecoder):
         d = LocDict(pairs)
         d.line = self._line(start - 1)
         d.key_lines = {}
-        # Keys of this object (not nested ones) are found by scanning at depth 0 of its span.
-        self._key_lines(d, start, end)
+        d.key_lines = self._keys_of(start - 1)
         return d, end
 
-    def _key_lines(self, d: LocDict, start: int, end: int) -> None:
-        depth, i, text = 0, start, self._text
-        while i < end:
-            c = text[i]
-            if c == '"':
-                m = _KEY.match(text, i)
-                j = text.find('"', i + 1)
-                while j != -1 and text[j - 1] == "\\":
-                    j = text.find('"', j + 1)
-                if m and depth == 0:
-                    try:
-                        key = json.loads(f'"{m.group(1)}"')
-                    except ValueError:
-                        key = m.group(1)
-                    d.key_lines.setdefault(key, self._line(i))
-                i = (j if j != -1 else end) + 1
-                continue
-            if c in "{[":
-                depth += 1
-            elif c in "}]":
-                depth -= 1
-            i += 1
+    def _keys_of(self, brace: int) -> dict[str, int]:
+        """Key -> line of the object whose ``{`` is at offset ``brace`` (its own keys only)."""
+        if self._keys is None:
+            self._keys = self._index_keys()
+        return dict(self._keys.get(brace, {}))
+
+    def _index_keys(self) -> dict[int, dict[str, int]]:
+        # One pass over strings and brackets (the regex skips everything else in C): linear in
+        # the text, where rescanning each object's span was quadratic in the nesting depth.
+        text = self._text
+        out: dict[int, dict[str, int]] = {}
+        stack: list[int] = []  # offsets of the open brackets; -1 marks an array
+        for m in _BRACKET_OR_STRING.finditer(text):
+            tok = m.group(0)
+            if tok == "{":
+                stack.append(m.start())
+                out[m.start()] = {}
+            elif tok == "[":
+                stack.append(-1)
+            elif tok in "}]":
+                if stack:
+                    stack.pop()
+            elif stack and stack[-1] >= 0 and _COLON.match(text, m.end()):
+                try:
+                    key = json.loads(tok)
+                except ValueError:
+                    key = tok[1:-1]
+                out[stack[-1]].setdefault(key, self._line(m.start()))
+        return out
 
     def _array(self, s_and_end: tuple[str, int], scan_once: Any, **kw: Any) -> tuple[Any, int]:
         _, start = s_and_end

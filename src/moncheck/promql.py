@@ -388,8 +388,12 @@ _VAR = re.compile(r"\$\{[^}]*\}|\$__\w+|\$\w+|\[\[\w+(?::\w+)?\]\]")
 
 def strip_grafana_vars(expr: str) -> str:
     """Replace Grafana template variables so a dashboard query parses as PromQL."""
-    expr = _RANGE_VAR.sub("[5m]", expr)
-    expr = re.sub(r"offset\s+\$\{?\w+\}?", "offset 5m", expr)
+    expr = _RANGE_VAR.sub(lambda m: "[5m:]" if m.group(2) else "[5m]", expr)  # keep subqueries subqueries
+    expr = re.sub(r"offset\s+-?\$\{?\w+\}?", "offset 5m", expr)
+    # A variable as a number argument (`topk($k, ...)`, `quantile_over_time($q, ...)`).
+    expr = re.sub(r"\(\s*(\$\{?\w+\}?|\[\[\w+\]\])\s*,", "(1,", expr)
+    # A variable as a binary operator (`x{...} $op on (k) y`): right after an operand, then a space.
+    expr = re.sub(r"(?<=[})\]])(\s*)\$\{?\w+\}?(?=\s)", r"\1 and", expr)
     return _VAR.sub("var", expr)
 
 

@@ -178,6 +178,8 @@ class PromtoolGroup(pytest.Item):
         super().__init__(**kw)
         self.group = group
         self.add_marker(pytest.mark.rules)
+        # `-k AlertName` also selects groups named otherwise that test that alert.
+        self.extra_keyword_matches.update(group.alerts)
 
     def setup(self) -> None:
         reason = _promtool_missing()

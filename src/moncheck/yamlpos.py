@@ -194,8 +194,8 @@ def loads(text: str, path: str = "<string>") -> Any:
     return _located(text, path, lambda: yaml.load(text, Loader=_Loader))
 
 
-def _all_docs(text: str) -> list[Any]:
-    loader = _Loader(text)
+def _all_docs(text: str, loader_cls: Any = None) -> list[Any]:
+    loader = (loader_cls or _Loader)(text)
     try:
         docs = []
         while loader.check_data():
@@ -206,7 +206,15 @@ def _all_docs(text: str) -> list[Any]:
 
 
 def loads_all(text: str, path: str = "<string>") -> list[Any]:
-    """Every document of a multi-document stream, with the same limits and errors as ``loads``."""
+    """Every document of a multi-document stream, with the same limits and errors as ``loads``
+    (libyaml's parser first, as ``loads``: rule files are read through here)."""
+    try:
+        return _all_docs(text, _FastLoader)
+    except yaml.MarkedYAMLError as e:
+        if "nested too deeply" in str(e.problem) or "maximum nesting depth" in str(e.problem):
+            raise _marked(e, path, text) from None
+    except (yaml.YAMLError, RecursionError):
+        pass
     return _located(text, path, lambda: _all_docs(text))
 
 

@@ -240,3 +240,9 @@ def test_github_overflow_in_job_summary(workdir: Path, capsys: pytest.CaptureFix
     assert out[-1] == "::notice title=moncheck::2 more findings are listed in the job summary"
     rows = [x for x in summary_file.read_text().splitlines() if x.startswith("| rules.yml")]
     assert [r.split(" | ")[1] for r in rows] == ["25", "27"]
+
+
+def test_summary_names_skips_that_matter_and_counts_the_rest() -> None:
+    s = summary([], ["promtool/check-rules"], inapplicable=3, opt_in_off=12)
+    assert s == ("moncheck: 0 errors, 0 warnings; 1 check skipped: promtool/check-rules; 3 not applicable (-v says why); "
+                 "12 opt-in policy checks off")

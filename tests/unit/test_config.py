@@ -69,6 +69,18 @@ def test_moncheck_yml_names_only_what_it_lists(peer: Path) -> None:
     assert [p.name for p in cfg.files("rules")] == ["alerts.yml", "more.yml"]
 
 
+def test_globs_never_take_the_config_for_an_artifact(peer: Path) -> None:
+    write(peer, {"moncheck.yml": "rules: ['*.yml']\n", "alerts.yml": RULES})
+    assert [p.name for p in config.load(peer).files("rules")] == ["alerts.yml"]
+
+
+def test_pyproject_errors_name_the_line(peer: Path) -> None:
+    write(peer, {"pyproject.toml": '[project]\nname = "x"\n[tool.moncheck\n'})
+    with pytest.raises(config.ConfigError) as e:
+        config.load(peer)
+    assert (e.value.path, e.value.line) == ("pyproject.toml", 3)
+
+
 def test_pyproject_tool_section(peer: Path) -> None:
     write(peer, {"pyproject.toml": '[project]\nname = "x"\n\n[tool.moncheck]\nrules = ["prom/alerts.yml"]\n'})
     cfg = config.load(peer)
@@ -105,6 +117,7 @@ def test_init_writes_config_and_check_uses_it(peer: Path, capsys: pytest.Capture
     for line in ("      2  rule files", "      1  promtool tests", "      1  alertmanager config"):
         assert line in out
     assert "note: no policy file: only correctness checks will run" in out
+    assert "correctness checks; organisation rules off (none enabled)" in out
     assert cli.main(["init"]) == 2  # never overwrites without --force
     assert "exists; pass --force" in capsys.readouterr().err
     assert cli.main(["check"]) == 0
@@ -120,7 +133,8 @@ def test_init_on_an_empty_repository_exits_2(tmp_path: Path, capsys: pytest.Capt
 
 def test_missing_tools_fail_under_ci_or_strict(peer: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     write(peer, {"moncheck.yml": "rules: [prom/*.yml]\nalertmanager: alerting/am.yml\n"})
-    monkeypatch.setenv("PATH", str(peer))  # neither promtool nor amtool
+    monkeypatch.setenv("MONCHECK_PROMTOOL", str(peer / "no-promtool"))  # neither promtool nor amtool
+    monkeypatch.setenv("MONCHECK_AMTOOL", str(peer / "no-amtool"))
     assert cli.main(["check"]) == 0  # locally: skipped, and said so
     assert "promtool/check-rules, amtool/check-config;" in capsys.readouterr().err
     assert cli.main(["check", "--strict"]) == 2
@@ -153,6 +167,31 @@ def test_init_globs_keep_folders_and_naming_conventions(tmp_path: Path) -> None:
     from moncheck.commands.init import inspect
 
     write(tmp_path, {"ops/rules/a.rules.yml": RULES, "ops/rules/team/b.rules.yml": RULES, "ops/other.yml": "x: 1\n",
-                     "ops/tests/a.test.yml": TESTS, "ops/tests/b.test.yml": TESTS, "fixtures/bad.rules.yml": RULES})
+                     "ops/tests/a.test.yml": TESTS, "ops/tests/b.test.yml": TESTS, "fixtures/bad.rules.yml": RULES,
+                     "site/data.yml": "groups:\n  - name: Basic\n    services: [a]\n",
+                     "ops/rules/helm.rules.yml": "groups:\n{{- range .Values.groups }}\n  - name: {{ .name }}\n{{- end }}\n"})
+    data, notes = inspect(tmp_path)
+    assert "templated files left out (render them first, then add the output): ops/rules/helm.rules.yml" in notes
+    (tmp_path / "ops/rules/helm.rules.yml").unlink()
     data, _ = inspect(tmp_path)
     assert (data["rules"], data["rule_tests"]) == (["ops/rules/**/*.rules.yml"], ["ops/tests/*.test.yml"])
+
+
+def test_init_merges_sibling_folders(tmp_path: Path) -> None:
+    from moncheck.commands.init import inspect
+
+    write(tmp_path, {f"mixins/{m}/alerts/a.yaml": RULES for m in ("etcd", "kafka", "node")})
+    write(tmp_path, {"mixins/node/README.yaml": "title: node\n"})
+    data, _ = inspect(tmp_path)
+    assert data["rules"] == ["mixins/*/alerts/*.yaml"]
+
+
+def test_empty_rule_files_fit_any_glob_and_are_valid(tmp_path: Path) -> None:
+    from moncheck.commands.init import inspect
+
+    write(tmp_path, {"m/a/alerts.yaml": RULES, "m/a/rules.yaml": "{}\n", "m/b/alerts.yaml": "null\n",
+                     "m/b/rules.yaml": "groups: []\n", "m/c/alerts.yaml": RULES})
+    data, _ = inspect(tmp_path)
+    assert data["rules"] == ["m/**/*.yaml"]
+    write(tmp_path, {"moncheck.yml": "rules: ['m/**/*.yaml']\n"})
+    assert [(f.check, f.path) for f in run_gate(tmp_path, [], tools=False).findings] == []

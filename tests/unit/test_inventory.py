@@ -84,3 +84,12 @@ def test_jsonpos_lines() -> None:
     with pytest.raises(LoadError) as e:
         loads("{\n\n  1\n}", "f.json")
     assert e.value.line == 3
+
+
+def test_jsonpos_key_lines_of_nested_objects_only_their_own() -> None:
+    text = '{\n "a": {\n  "b": 1,\n  "c": {"b": "x:{"}\n },\n "b": [\n  {"k": "\\"}"}\n ]\n}\n'
+    d = loads(text)
+    assert d.key_lines == {"a": 2, "b": 6}
+    assert d["a"].key_lines == {"b": 3, "c": 4}
+    assert d["a"]["c"].key_lines == {"b": 4}
+    assert d["b"][0].key_lines == {"k": 7}

@@ -74,17 +74,22 @@ def test_one_item_per_group(rules_repo: pytest.Pytester) -> None:
 def test_configured_globs_and_ids_from_alert_names(pytester: pytest.Pytester) -> None:
     """A peer's layout: tests in tests.yaml named nowhere but moncheck.yml, groups without names."""
     pytester.makefile(".yml", **{"prom/rules": RULES})
-    unnamed = TESTS.replace("../../monitoring/rules.yml", "rules.yml").replace("  - name: HighErrorRate fires\n    interval", "  - interval")
+    unnamed = (TESTS.replace("../../monitoring/rules.yml", "rules.yml").replace("  - name: HighErrorRate fires\n    interval", "  - interval")
+               .replace("InstanceDown expects the wrong job", "wrong job expected"))
     (pytester.path / "prom/tests.yaml").write_text(unnamed)
     (pytester.path / "moncheck.yml").write_text("rules: [prom/rules.yml]\nrule_tests: [prom/tests.yaml]\n")
     result = pytester.runpytest("--collect-only", "-q", "--moncheck-no-policy")
     result.stdout.fnmatch_lines([
         "prom/tests.yaml::HighErrorRate",
-        "prom/tests.yaml::InstanceDown expects the wrong job",
+        "prom/tests.yaml::wrong job expected",
         "prom/tests.yaml::InstanceDown",
     ])
     result = pytester.runpytest("-k", "HighErrorRate", "--moncheck-no-policy", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, deselected=2)
+    # A named group is selected by the alert it tests too.
+    result = pytester.runpytest("-k", "InstanceDown", "--moncheck-no-policy", "-p", "no:cacheprovider", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["prom/tests.yaml::wrong job expected", "prom/tests.yaml::InstanceDown",
+                                 "*2/3 tests collected (1 deselected)*"])
 
 
 def test_broken_config_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -81,7 +81,11 @@ GRAFANA_CASES = [
     ("braced", 'x{job="${job}"}', 'x{job="var"}'),
     ("plain-var", 'x{job=~"$job"}', 'x{job=~"var"}'),
     ("range-var", "rate(x[$window])", "rate(x[5m])"),
-    ("subquery", "max_over_time(x[$__range:$__interval])", "max_over_time(x[5m])"),
+    ("subquery", "max_over_time(x[$__range:$__interval])", "max_over_time(x[5m:])"),
+    ("subquery-of-aggregation", "increase(sum(x) by (k)[$__interval:])", "increase(sum(x) by (k)[5m:])"),
+    ("negative-offset", "increase(x[$__interval:] offset -$__interval)", "increase(x[5m:] offset 5m)"),
+    ("number-argument", "topk($k, sum by (pod) (x))", "topk(1, sum by (pod) (x))"),
+    ("operator", 'x{a="$a"} $op on (entity) y', 'x{a="var"}  and on (entity) y'),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from moncheck.checks.base import Context, validate
@@ -76,11 +77,25 @@ def dashboards_deprecated_panel(ctx: Context) -> list[Finding]:
     return out
 
 
+_LOGQL = re.compile(r"\}\s*(\|[=~]|!=\s*\"|!~\s*\")|\|\s*(json|logfmt|pattern|regexp|line_format|label_format|unwrap)\b|\b(bytes_over_time|bytes_rate)\s*\(")
+
+
+def not_prometheus(ds: Any, expr: str) -> bool:
+    """A query for another datasource (Loki, Elasticsearch, ...): not PromQL, not judged."""
+    kind = ds.get("type") if isinstance(ds, dict) else None
+    ref = str(ds.get("uid", "") if isinstance(ds, dict) else ds or "").lower()
+    if kind and kind != "prometheus" and not str(kind).startswith("$"):
+        return True
+    return "loki" in ref or bool(_LOGQL.search(expr))
+
+
 def dashboards_query(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for d in ctx.inv.dashboards:
         for p in d.panels:
             for t in p.targets:
+                if not t.expr.strip() or not_prometheus(t.datasource or p.datasource, t.expr):
+                    continue  # an empty placeholder, or a Loki/other query
                 expr = strip_grafana_vars(t.expr)
                 what = f"panel {p.title!r} query {t.ref or '?'}"
                 a = analyze(expr)

@@ -80,8 +80,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
+def not_applicable(reason: str) -> bool:
+    """A skip because the repository has nothing of the check's kind (no catalog, no SLO specs,
+    loose files): counted in the summary, listed by ``-v``; other skips are named."""
+    return reason.startswith("no ") or "needs a repository" in reason
+
+
 def summary(findings: Iterable[Finding], skipped: Iterable[str], *, opt_in_off: int = 0, suppressed: int = 0,
-            baselined: int = 0) -> str:
+            baselined: int = 0, inapplicable: int = 0) -> str:
     """``moncheck: N errors, M warnings in F files; K checks skipped: a, b`` (F = files with
     findings; the skip reasons are listed by ``-v``)."""
     findings, skipped = list(findings), list(skipped)
@@ -94,6 +100,8 @@ def summary(findings: Iterable[Finding], skipped: Iterable[str], *, opt_in_off: 
         s += f" ({suppressed} suppressed, {baselined} in the baseline)"
     if skipped:
         s += f"; {_plural(len(skipped), 'check')} skipped: {', '.join(skipped)}"
+    if inapplicable:
+        s += f"; {inapplicable} not applicable (-v says why)"
     if opt_in_off:
         s += f"; {_plural(opt_in_off, 'opt-in policy check')} off"
     return s
@@ -172,14 +180,16 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 0
     skipped = list(result.skipped)
-    real_skips = [(c, why) for c, why in skipped if why != OPT_IN_REASON]
+    real_skips = [(c, why) for c, why in skipped if why != OPT_IN_REASON and not not_applicable(why)]
+    inapplicable = sum(why != OPT_IN_REASON and not_applicable(why) for _, why in skipped)
     fmt = args.format or default_format()
     _emit(args, fmt, Report(findings, skipped, len(result.suppressed), len(result.baselined)))
     if args.verbose:
         for cid, reason in skipped:
             print(f"moncheck: skipped {cid}: {reason}", file=sys.stderr)
-    print(summary(findings, [c for c, _ in real_skips], opt_in_off=len(skipped) - len(real_skips),
-                  suppressed=len(result.suppressed), baselined=len(result.baselined)), file=sys.stderr)
+    print(summary(findings, [c for c, _ in real_skips], opt_in_off=len(skipped) - len(real_skips) - inapplicable,
+                  suppressed=len(result.suppressed), baselined=len(result.baselined), inapplicable=inapplicable),
+          file=sys.stderr)
     from moncheck import toolchain
 
     print(f"moncheck: {toolchain.record(tools=('promtool', 'amtool')).text(('promtool', 'amtool'))}",

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import config as config_mod
-from moncheck import yamlpos
+from moncheck import templated, yamlpos
 
 SKIP_DIRS = {"fixtures", "testdata", "node_modules", "vendor", "venv", "site-packages", "__pycache__", "dist-newstyle", "target", "build"}
 MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 20_000
+TEMPLATED = "templated"
+EMPTY = "empty"
 POLICY_CANDIDATES = ("policies/policy.yml", "moncheck-policy.yml", ".moncheck/policy.yml")
 
 
@@ -79,11 +81,17 @@ def classify(path: Path, rel: str) -> str | None:
         except ValueError:
             return None
         doc = doc.get("dashboard", doc) if isinstance(doc, dict) else None
-        return "dashboards" if isinstance(doc, dict) and isinstance(doc.get("panels"), list) else None
+        return "dashboards" if isinstance(doc, dict) and (isinstance(doc.get("panels"), list) or isinstance(doc.get("rows"), list)) else None
     try:
         docs = [d for d in yamlpos.loads_all(text, rel) if d is not None]
     except yamlpos.LoadError:
-        return "rules" if "groups:" in text and ("alert:" in text or "record:" in text) else None
+        docs = None
+    if templated.marker_line(text, loads=docs is not None) is not None:
+        return TEMPLATED  # cannot be checked until rendered: left out of the globs, and said so
+    if docs is None:
+        return None
+    if not docs or all(d == {} or d == [] for d in docs):
+        return EMPTY  # fits any glob: an empty file is valid wherever it sits
     if not docs:
         return None
     if all(is_rule_crd(d) for d in docs):
@@ -94,6 +102,11 @@ def classify(path: Path, rel: str) -> str | None:
     if "uptime" in parts[:-1] and isinstance(data, dict) and ("environment" in data or "checks" in data):
         return "uptime"
     kind = _kind_of(data, path)
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if kind == "rules" and groups == []:
+        return EMPTY  # `groups: []`: a valid rule file without rules
+    if kind == "rules" and not (isinstance(groups, list) and any(isinstance(g, dict) and "rules" in g for g in groups)):
+        return None  # `groups:` of something else (a site's data file), not Prometheus rule groups
     return {"rules": "rules", "rule_test": "rule_tests", "alertmanager": "alertmanager", "prometheus": "prometheus",
             "catalog": "catalog", "slo": "slos", "routing_tests": "routing_tests"}.get(kind)
 
@@ -104,7 +117,7 @@ def _globs(root: Path, files: list[Path], all_files: dict[Path, str | None], kin
     def homogeneous(d: Path, ext: str) -> bool:
         seen = [k for f, k in all_files.items() if f.suffix == ext and d in f.parents]
         # Files init did not classify (skipped folders) would match the glob too.
-        return all(k == kind for k in seen) and len(seen) == sum(1 for x in d.rglob(f"*{ext}") if x.is_file())
+        return all(k in (kind, EMPTY) for k in seen) and len(seen) == sum(1 for x in d.rglob(f"*{ext}") if x.is_file())
 
     chosen: dict[tuple[Path, str], bool] = {}
     listed: list[str] = []
@@ -134,7 +147,25 @@ def _globs(root: Path, files: list[Path], all_files: dict[Path, str | None], kin
         inner = {x.name.split(".")[-2] if x.name.count(".") >= 2 else "" for x in under}
         tail = f".{inner.pop()}{ext}" if len(inner) == 1 and "" not in inner else ext
         globs.append(f"{d.relative_to(root).as_posix()}/{'**/' if deep else ''}*{tail}")
-    return globs + sorted(listed)
+    return _merge_siblings(root, globs + sorted(listed), all_files, kind)
+
+
+def _merge_siblings(root: Path, globs: list[str], all_files: dict[Path, str | None], kind: str) -> list[str]:
+    """``a/x/d/*.json`` + ``a/y/d/*.json`` -> ``a/*/d/*.json`` when every file that glob matches
+    is of this kind (one line per mixin or service folder is unreadable)."""
+    out = list(globs)
+    for pos in range(max((g.count("/") for g in globs), default=0)):
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for g in out:
+            parts = g.split("/")
+            if pos < len(parts) - 1 and "*" not in parts[pos] and parts[pos] != "**":
+                groups.setdefault((*parts[:pos], "*", *parts[pos + 1:]), []).append(g)
+        for merged, members in groups.items():
+            pattern = "/".join(merged)
+            matched = [p for p in root.glob(pattern) if p.is_file()]
+            if len(members) > 1 and matched and all(all_files.get(p) in (kind, EMPTY) for p in matched):
+                out = [g for g in out if g not in members] + [pattern]
+    return sorted(set(out))
 
 
 def inspect(root: Path) -> tuple[dict[str, Any], list[str]]:
@@ -146,6 +177,10 @@ def inspect(root: Path) -> tuple[dict[str, Any], list[str]]:
             found[k].append(f)
     data: dict[str, Any] = {"version": 1}
     notes: list[str] = []
+    if TEMPLATED in found:
+        shown = ", ".join(f.relative_to(root).as_posix() for f in found[TEMPLATED][:5])
+        more = f" and {len(found[TEMPLATED]) - 5} more" if len(found[TEMPLATED]) > 5 else ""
+        notes.append(f"templated files left out (render them first, then add the output): {shown}{more}")
     for key in config_mod.GLOB_KEYS:
         if key in found:
             data[key] = _globs(root, found[key], kinds, key)
@@ -187,10 +222,19 @@ def describe(root: Path, cfg: config_mod.RepoConfig) -> list[str]:
     from moncheck.inventory import load_repo
     from moncheck.tools import ToolMissing, find_binary
 
+    from moncheck import policy as policy_mod
+    from moncheck import resources
+    from moncheck.checks.registry import CHECKS, OPT_IN
+
     inv = load_repo(root, cfg)
     out = [f"  {n:>5}  {kind}" for kind, n in checked_kinds(inv).items()]
     if inv.load_findings:
-        out.append(f"  {len(inv.load_findings):>5}  files that do not load (moncheck check reports them)")
+        n = len({f.path for f in inv.load_findings})
+        out.append(f"  {n:>5}  {'file that does' if n == 1 else 'files that do'} not load (moncheck check reports them)")
+    pol = policy_mod.from_data(inv.policy.data if inv.policy else resources.default_policy_data(), None)
+    on = sorted(c.id for c in CHECKS if c.id in OPT_IN and pol.runs(c.id, True))
+    out.append(f"  checks: {sum(c.id not in OPT_IN for c in CHECKS)} correctness checks; organisation rules "
+               + (f"enabled by {cfg.policy}: {', '.join(on)}" if on else "off (none enabled)"))
     for tool, needed in (("promtool", bool(inv.rule_files or inv.rule_tests or inv.prometheus)), ("amtool", inv.alertmanager is not None)):
         if needed:
             try:

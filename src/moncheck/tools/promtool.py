@@ -318,6 +318,7 @@ class TestGroup:
     index: int
     name: str
     line: int
+    alerts: tuple[str, ...] = ()  # alertnames its alert_rule_test entries test
 
 
 def test_groups(path: Path, display: str | None = None) -> list[TestGroup]:
@@ -331,19 +332,20 @@ def test_groups(path: Path, display: str | None = None) -> list[TestGroup]:
     groups, seen = [], set()
     for i, g in enumerate(tests):
         name = g.get("name") if isinstance(g, dict) else None
-        name = str(name) if name else _alerts_tested(g) or f"group{i + 1}"
+        alerts = _alerts_tested(g)
+        name = str(name) if name else "+".join(alerts) or f"group{i + 1}"
         base, n = name, 2
         while name in seen:
             name, n = f"{base}#{n}", n + 1
         seen.add(name)
-        groups.append(TestGroup(i, name, tests.item_lines[i]))
+        groups.append(TestGroup(i, name, tests.item_lines[i], alerts))
     return groups
 
 
-def _alerts_tested(group: Any) -> str:
+def _alerts_tested(group: Any) -> tuple[str, ...]:
     tests = group.get("alert_rule_test") if isinstance(group, dict) else None
     names = [str(t["alertname"]) for t in tests or [] if isinstance(t, dict) and t.get("alertname")]
-    return "+".join(dict.fromkeys(names))
+    return tuple(dict.fromkeys(names))
 
 
 def run_test_file(path: Path) -> tuple[bool, str]:

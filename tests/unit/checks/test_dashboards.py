@@ -40,6 +40,12 @@ CASES = [
     ("query-bad", D.dashboards_query, {"a.json": dash(panels=[P(expr="sum(")])}, 1),
     ("query-unknown-metric", D.dashboards_query, {"a.json": dash(panels=[P(expr="rate(nope_total[5m])")])}, 1),
     ("query-rate-gauge", D.dashboards_query, {"a.json": dash(panels=[P(expr="rate(http_active_connections[5m])")])}, 1),
+    ("query-empty-placeholder", D.dashboards_query, {"a.json": dash(panels=[P(expr="")])}, 0),
+    ("query-loki-datasource", D.dashboards_query,
+     {"a.json": dash(panels=[P(expr='sum(count_over_time({job="x"} |~ "err" [5m]))', ds={"type": "loki", "uid": "${loki}"})])}, 0),
+    ("query-logql-by-syntax", D.dashboards_query, {"a.json": dash(panels=[P(expr='{job="x"} | json | level="error"')])}, 0),
+    ("query-topk-variable", D.dashboards_query,
+     {"a.json": dash(panels=[P(expr="topk($k, sum by (route) (rate(http_requests_total[$__rate_interval])))")])}, 0),
 ]
 
 
