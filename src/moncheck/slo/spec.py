@@ -12,15 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import yamlpos
-from moncheck.findings import Finding, error
+from moncheck.findings import Finding, Severity, error, warning
 from moncheck.slo.gofmt import parse_duration
 from moncheck.slo.model import SLO, AlertMeta, SpecFile
 from moncheck.slo.windows import DEFAULT_PERIOD_MS, SUPPORTED, for_period
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
-ALERT_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Sloth's conventions.NameRegexp is ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$; this accepts every
+# name Sloth accepts (and, as moncheck always did, one-character names and a leading _ or -).
+NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
+# Sloth only requires a non-empty alert name; promtool accepts any name without line breaks.
+ALERT_NAME_RE = re.compile(r"^[^\n\r]+$")
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 SLOTH_VERSION = "prometheus/v1"
+K8S_API, K8S_KIND = "sloth.slok.dev/v1", "PrometheusServiceLevel"
+_K8S_KEYS = {"errorQuery": "error_query", "totalQuery": "total_query",
+             "errorRatioQuery": "error_ratio_query", "pageAlert": "page_alert",
+             "ticketAlert": "ticket_alert", "sloPlugins": "slo_plugins"}
 OPENSLO_VERSIONS = ("openslo/v1", "openslo/v1alpha")
 CHECK = "slo/spec"
 
@@ -40,6 +47,13 @@ class _Errors:
     def add(self, line: int, message: str, check: str = CHECK, hint: str = "") -> None:
         self.items.append(error(check, self.path, line, message, hint))
 
+    def warn(self, line: int, message: str, hint: str = "") -> None:
+        self.items.append(warning(CHECK, self.path, line, message, hint))
+
+    def count(self) -> int:
+        """Errors so far (warnings do not make an SLO invalid)."""
+        return sum(1 for f in self.items if f.severity == Severity.ERROR)
+
 
 def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
     """Load one spec file. Findings are structural errors; SLOs with errors are left out."""
@@ -54,7 +68,12 @@ def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
         errs.add(1, "empty spec file")
         return spec, errs.items
     first = docs[0]
-    if isinstance(first, dict) and "version" in first:
+    if isinstance(first, dict) and first.get("kind") == K8S_KIND:
+        # Sloth's Kubernetes CRD: the same spec in camelCase under `spec`.
+        spec.slos = [slo for doc in docs for slo in _load_sloth(_from_k8s(doc, errs), errs)]
+        for slo in spec.slos:
+            slo.mode, slo.spec_version = "cli-gen-k8s", K8S_API
+    elif isinstance(first, dict) and "version" in first:
         # Several `---` documents are several specs (Sloth's examples/multifile.yml).
         spec.slos = [slo for doc in docs for slo in _load_sloth(doc, errs)]
     elif isinstance(first, dict) and "apiVersion" in first:
@@ -81,18 +100,20 @@ def _str_map(node: Any, where: str, errs: _Errors, what: str, keys_re: re.Patter
         if not isinstance(k, str) or not keys_re.match(k) or k == "__name__":
             errs.add(ln, f"{where}{what}: invalid name {k!r} (must match {keys_re.pattern})")
             continue
-        if isinstance(v, bool) or v is None or isinstance(v, (dict, list)):
+        if v is None or isinstance(v, (dict, list)):
             errs.add(ln, f"{where}{what}: {k}: value must be a string")
             continue
-        out[k] = str(v)
+        # Booleans and numbers are label values too (Sloth reads them as strings).
+        out[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
     return out
 
 
 def _unknown(node: dict, allowed: set[str], where: str, errs: _Errors) -> None:
+    """Unknown fields are warnings: Sloth ignores them, and a typo must still be visible."""
     for k in node:
         if k not in allowed:
-            errs.add(yamlpos.line_of(node, str(k)), f"{where}unknown field {k!r} "
-                     f"(expected one of: {', '.join(sorted(allowed))})")
+            errs.warn(yamlpos.line_of(node, str(k)), f"{where}unknown field {k!r} is ignored "
+                      f"(expected one of: {', '.join(sorted(allowed))})")
 
 
 def _merge(*ms: dict[str, str]) -> dict[str, str]:
@@ -105,7 +126,45 @@ def _merge(*ms: dict[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------- Sloth prometheus/v1
 
 
+def _from_k8s(doc: Any, errs: _Errors) -> Any:
+    """A ``PrometheusServiceLevel`` as the ``prometheus/v1`` spec it holds (lines kept)."""
+    if not isinstance(doc, dict) or doc.get("kind") != K8S_KIND:
+        errs.add(yamlpos.line_of(doc), f"expected kind {K8S_KIND} in every document")
+        return None
+    if doc.get("apiVersion") != K8S_API:
+        errs.add(doc.line_of("apiVersion"), f"unsupported apiVersion {doc.get('apiVersion')!r} "
+                 f"(expected {K8S_API!r})")
+        return None
+    spec = doc.get("spec")
+    if not isinstance(spec, yamlpos.LocDict):
+        errs.add(doc.line_of("spec"), "spec is required")
+        return None
+    out = _renamed(spec)
+    out["version"] = SLOTH_VERSION
+    out.key_lines["version"] = doc.line_of("apiVersion")
+    return out
+
+
+def _renamed(node: Any) -> Any:
+    if isinstance(node, yamlpos.LocDict):
+        d = yamlpos.LocDict()
+        d.line, d.key_lines = node.line, {}
+        for k, v in node.items():
+            nk = _K8S_KEYS.get(k, k)
+            d[nk] = _renamed(v) if nk not in ("labels", "annotations") else v
+            d.key_lines[nk] = node.line_of(k)
+        return d
+    if isinstance(node, yamlpos.LocList):
+        out = yamlpos.LocList(_renamed(v) for v in node)
+        out.line, out.item_lines = node.line, list(node.item_lines)
+        return out
+    return node
+
+
+
 def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
+    if doc is None:  # already reported
+        return []
     if not isinstance(doc, dict):
         errs.add(yamlpos.line_of(doc), "spec must be a mapping")
         return []
@@ -155,7 +214,7 @@ def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: 
     if not isinstance(node, dict):
         errs.add(line, "each SLO must be a mapping")
         return None
-    before = len(errs.items)
+    before = errs.count()
     name = node.get("name")
     where = f"invalid slo {name!r}: ".replace("'", '"') if isinstance(name, str) else "invalid slo: "
     _unknown(node, _SLO_KEYS, where, errs)
@@ -176,7 +235,7 @@ def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: 
     slo.lines["objective"] = node.line_of("objective")
     _load_sloth_sli(node.get("sli"), node.line_of("sli"), where, slo, errs)
     _load_sloth_alerting(node.get("alerting"), node.line_of("alerting"), where, slo, errs)
-    return slo if len(errs.items) == before else None
+    return slo if errs.count() == before else None
 
 
 def _objective(v: Any, line: int, where: str, errs: _Errors) -> float | None:
@@ -269,8 +328,8 @@ def _load_sloth_alerting(node: Any, line: int, where: str, slo: SLO, errs: _Erro
                 errs.add(node.line_of("name") if "name" in node else node.line,
                          f"{aw}name is required")
             elif not ALERT_NAME_RE.match(name):
-                errs.add(node.line_of("name"), f'{aw}invalid name "{name}" '
-                         f"(must match {ALERT_NAME_RE.pattern})")
+                errs.add(node.line_of("name"), f"{aw}invalid name {name!r} "
+                         "(must not contain line breaks)")
         metas.append(meta)
     slo.page, slo.ticket = metas[0], metas[1]
 
@@ -336,7 +395,7 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
     ratio = None
     if isinstance(ispec, dict):
         ratio = ispec.get("ratioMetric") or ispec.get("ratioMetrics")
-    before = len(errs.items)
+    before = errs.count()
     _openslo_unsupported(spec, where, errs)
     period_ms = _openslo_period(spec, where, errs)
     objectives = spec.get("objectives")
@@ -382,7 +441,7 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
                                      f"      {total}\n    )\n  )\n")
             slo.lines.update(error_ratio_query=good_line, total_query=total_line)
         out.append(slo)
-    return out if len(errs.items) == before else []
+    return out if errs.count() == before else []
 
 
 def _openslo_unsupported(spec: Any, where: str, errs: _Errors) -> None:
