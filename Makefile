@@ -1,10 +1,11 @@
-# `make check`: set up what is missing, then the gate and the fire drills on this repository.
+# `make check`: set up what is missing, then the gate, mutation testing of the rules and the fire
+# drills on this repository.
 # `make test`: set up what is missing, then the whole test suite.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools lint check test gate drill smoke bench clean
+.PHONY: setup tools lint check test gate mutate drill smoke bench clean
 
 setup: $(STAMP) tools
 
@@ -15,7 +16,8 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 tools:
-	@scripts/ensure-tools.sh
+	@PY=$(PY) scripts/ensure-tools.sh
+	@scripts/ensure-browser.sh
 
 # ruff and mypy, configured in pyproject.toml.
 lint: setup
@@ -28,12 +30,21 @@ gate: setup
 drill: setup
 	$(VENV)/bin/moncheck drill
 
+mutate: setup
+	$(VENV)/bin/moncheck mutate
+
 check: setup
 	$(VENV)/bin/moncheck check
+	$(VENV)/bin/moncheck mutate
 	$(VENV)/bin/moncheck drill
+
+# Everything on toolchain 3 (the default), then the rule tests and config checks again on
+# toolchain 2 (Debian 12's Prometheus 2.42 / Alertmanager 0.25); see src/moncheck/toolchain/.
+TOOLCHAIN2_TESTS := tests/rules tests/unit/test_tools_promtool.py tests/unit/test_tools_amtool.py tests/unit/test_toolchain.py
 
 test: setup
 	$(VENV)/bin/pytest -q --junitxml=junit.xml
+	MONCHECK_TOOLCHAIN=2 $(VENV)/bin/pytest -q --junitxml=junit-toolchain2.xml $(TOOLCHAIN2_TESTS)
 
 smoke: setup
 	$(VENV)/bin/pytest -m smoke -q
@@ -45,4 +56,4 @@ bench: setup
 	$(PY) bench/drills.py
 
 clean:
-	rm -rf $(VENV) junit.xml drill-report.json
+	rm -rf $(VENV) junit.xml junit-toolchain2.xml drill-report.json

@@ -123,9 +123,11 @@ def _analysis(root: Path) -> tuple[float, int]:
 
 
 def _promtool(files: list[Path], root: Path) -> float:
-    promtool = shutil.which("promtool")
+    from moncheck import toolchain
+
+    promtool = toolchain.find("promtool")
     if promtool is None:
-        raise SystemExit("bench: promtool not found on PATH (make setup installs it)")
+        raise SystemExit("bench: promtool not found (make setup installs it; MONCHECK_TOOLCHAIN selects it)")
     t = time.perf_counter()
     proc = subprocess.run([promtool, "check", "rules", *[str(f.relative_to(root)) for f in files]],
                           cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)

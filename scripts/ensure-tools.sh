@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Installs promtool, amtool, Prometheus, Alertmanager and node exporter from Debian/Ubuntu
-# packages when they are missing. A second run installs nothing.
+# Installs both toolchains (see src/moncheck/toolchain/versions.yml) when they are missing:
+# - toolchain 2: promtool, amtool, Prometheus, Alertmanager and node exporter from the system's
+#   Debian/Ubuntu packages;
+# - toolchain 3 (the default): the pinned Prometheus 3.x LTS and Alertmanager, fetched with a
+#   private apt configuration from a newer Debian suite and unpacked into .moncheck/toolchain
+#   (python -m moncheck.toolchain fetch; nothing is installed system-wide).
+# A second run installs and downloads nothing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+"${PY:-.venv/bin/python}" -m moncheck.toolchain fetch
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null && { command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null; } || need+=(prometheus-alertmanager)

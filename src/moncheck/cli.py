@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove monitoring-as-code right: rules, routing, dashboards, SLOs, drills.",
     )
     parser.add_argument("--version", action="version", version=f"moncheck {__version__}")
+    parser.add_argument("--toolchain", metavar="NAME",
+                        help="promtool/amtool/Prometheus/Alertmanager toolchain to run "
+                        "(default: MONCHECK_TOOLCHAIN, else 3; see `python -m moncheck.toolchain show`)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         mod = _load_command(name)
@@ -60,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        from moncheck import toolchain
+
+        if args.toolchain:
+            os.environ["MONCHECK_TOOLCHAIN"] = args.toolchain  # child processes use it too
+        toolchain.selected()  # an unknown name is a usage error before any work
         return int(args.func(args))
     except yamlpos.LoadError as e:
         print(f"{e.path}:{e.line}: error: {e.message}", file=sys.stderr)

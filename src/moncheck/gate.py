@@ -217,6 +217,17 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
     return GateResult(kept, skipped, timings, applied.suppressed, applied.baselined, missing, checked_kinds(inv), inv, everything)
 
 
+def _tagged(findings: list[Finding], tool: str) -> list[Finding]:
+    """Each tool finding says which binary and toolchain it came from (unless it already does:
+    promtool checks Prometheus-3-only files with toolchain 3 on a 2.x toolchain)."""
+    from dataclasses import replace
+
+    from moncheck import toolchain
+
+    tag = f" [{toolchain.tag(tool)}]"
+    return [f if ", toolchain " in f.message else replace(f, message=f.message + tag) for f in findings]
+
+
 def _run_tools(ctx: Context, skipped: list[tuple[str, str]], timings: dict[str, float], missing_tools: list[str]) -> list[Finding]:
     out: list[Finding] = []
     amtool_missing = False
@@ -232,7 +243,7 @@ def _run_tools(ctx: Context, skipped: list[tuple[str, str]], timings: dict[str, 
             amtool_missing |= modname == "amtool"
             continue
         try:
-            out += call(mod)
+            out += _tagged(call(mod), modname)
         except missing as e:  # type: ignore[misc]
             skipped.append((cid, f"{modname} binary not found: {e}"))
             missing_tools.append(cid)

@@ -186,6 +186,13 @@ class Inventory:
     secret_scan: list[str] = field(default_factory=list)
     policy: YamlDoc | None = None
     config: RepoConfig | None = None  # the repository's layout (None: loose files)
+    # Errors, traces, logs and browser budgets (monitoring/{errors,tracing,logging,lighthouse}/);
+    # typed by moncheck.telemetry.spec. `log_line_schema` and `lighthouse` are JSON documents.
+    errors: YamlDoc | None = None
+    tracing: YamlDoc | None = None
+    logging: YamlDoc | None = None
+    log_line_schema: YamlDoc | None = None
+    lighthouse: YamlDoc | None = None
 
     @property
     def rules(self) -> list[Rule]:
@@ -374,14 +381,18 @@ def _add_rules(inv: Inventory, path: Path) -> None:
         inv.rule_files += _rule_docs(*got)
 
 
-def _add_dashboard(inv: Inventory, path: Path) -> None:
+def _json(inv: Inventory, path: Path) -> tuple[str, Any] | None:
     rel = _rel(path, inv.root)
     try:
-        data = jsonpos.load(path, rel)
+        return rel, jsonpos.load(path, rel)
     except LoadError as e:
         inv.load_findings.append(error("schema/json", e.path, e.line, e.message))
-        return
-    inv.dashboards.append(parse_dashboard(rel, data))
+        return None
+
+
+def _add_dashboard(inv: Inventory, path: Path) -> None:
+    if got := _json(inv, path):
+        inv.dashboards.append(parse_dashboard(*got))
 
 
 def _sorted(root: Path, *patterns: str) -> list[Path]:
@@ -447,6 +458,14 @@ def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
         for p in _artifacts(repo, *pats):
             if got := _yaml(inv, p):
                 getattr(inv, attr).append(YamlDoc(*got))
+    # Errors, traces, logs and browser budgets (moncheck.telemetry.spec types them); not configurable yet.
+    for attr, rel, load in (("errors", "monitoring/errors/errors.yml", _yaml),
+                            ("tracing", "monitoring/tracing/tracing.yml", _yaml),
+                            ("logging", "monitoring/logging/logging.yml", _yaml),
+                            ("log_line_schema", "monitoring/logging/log-line.schema.json", _json),
+                            ("lighthouse", "monitoring/lighthouse/lighthouserc.json", _json)):
+        if _present(repo / rel) and (got := load(inv, repo / rel)):
+            setattr(inv, attr, YamlDoc(*got))
     inv.runbooks = {_rel(p, repo) for p in cfg.files("runbooks")}
     inv.workflows = [_rel(p, repo) for p in _sorted(repo, ".github/workflows/*.yml", ".github/workflows/*.yaml")]
     if cfg.secret_scan:
@@ -477,6 +496,12 @@ def _kind_of(data: Any, path: Path) -> str:
         return "slo"
     if isinstance(data.get("tests"), list) or "inhibit_tests" in data:
         return "routing_tests"
+    if "filters" in data and "environments" in data:
+        return "errors"
+    if "request_span" in data or "sampling" in data:
+        return "tracing"
+    if "correlation" in data and "levels" in data:
+        return "logging"
     return "unknown"
 
 
@@ -527,6 +552,8 @@ def load_paths(paths: list[Path], cwd: Path, into: Inventory | None = None) -> I
             inv.slos.append(YamlDoc(rel, data))
         elif kind == "routing_tests":
             inv.routing_tests = RoutingTestsDoc.parse(rel, data)
+        elif kind in ("errors", "tracing", "logging"):
+            setattr(inv, kind, YamlDoc(rel, data))
         else:
             inv.load_findings.append(
                 error(

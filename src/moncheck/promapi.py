@@ -1,5 +1,9 @@
 """A small client for the Prometheus and Alertmanager HTTP APIs (the daily report, the SLO
-budget report), and Prometheus duration strings."""
+budget report), and Prometheus duration strings.
+
+Credentials and TLS (bearer token, basic auth, CA bundle, client certificate, headers) come from
+the target's ``moncheck.httpauth.HttpAuth``; failures are one line naming the target, never a
+secret."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 import requests
 
-from moncheck import durations
+from moncheck import durations, httpauth
 
 
 class ApiError(Exception):
@@ -51,12 +55,16 @@ def _float(v: Any) -> float:
 
 
 class Api:
-    def __init__(self, base: str, name: str, timeout: float = 15.0) -> None:
+    def __init__(self, base: str, name: str, timeout: float = 15.0,
+                 auth: httpauth.HttpAuth | None = None) -> None:
         self.base = base.rstrip("/")
         self.name = name
         self.timeout = timeout
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.auth = auth
+        try:
+            self.session = httpauth.session(auth)
+        except httpauth.AuthError as e:
+            raise ApiError(f"{name} at {self.base}: credentials unavailable: {e}") from None
 
     def get(self, path: str, params: dict[str, Any] | None = None, what: str = "") -> Any:
         """The JSON body of ``GET base+path``; ``what`` (e.g. the query) is named when the
@@ -65,8 +73,11 @@ class Api:
         try:
             r = self.session.get(url, params=params, timeout=self.timeout)
         except requests.RequestException as e:
-            reason = type(e).__name__
+            reason = httpauth.describe_failure(e)
             raise Unreachable(f"{self.name} at {url}: cannot connect ({reason})", self.base, reason) from None
+        denied = httpauth.rejected(r.status_code, self.auth)
+        if denied:
+            raise ApiError(f"{self.name} at {url}: {denied}")
         try:
             body = r.json()
         except ValueError:
@@ -79,8 +90,8 @@ class Api:
 
 
 class Prometheus(Api):
-    def __init__(self, base: str, timeout: float = 15.0) -> None:
-        super().__init__(base, "Prometheus", timeout)
+    def __init__(self, base: str, timeout: float = 15.0, auth: httpauth.HttpAuth | None = None) -> None:
+        super().__init__(base, "Prometheus", timeout, auth)
 
     def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
         """Instant query at ``at`` (Unix seconds; None: Prometheus' now). A scalar result comes
@@ -125,8 +136,8 @@ class Prometheus(Api):
 
 
 class Alertmanager(Api):
-    def __init__(self, base: str, timeout: float = 15.0) -> None:
-        super().__init__(base, "Alertmanager", timeout)
+    def __init__(self, base: str, timeout: float = 15.0, auth: httpauth.HttpAuth | None = None) -> None:
+        super().__init__(base, "Alertmanager", timeout, auth)
 
     def alerts(self) -> list[dict[str, Any]]:
         return self.get("/api/v2/alerts", {"active": "true", "silenced": "true", "inhibited": "true"})

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from moncheck.tools.promtool import TestGroup
+    from moncheck.tools.promtool import FileFailure, TestGroup
 
 MARKERS = {
     "rules": "promtool/amtool tests of rules and Alertmanager config (fast, no stack)",
@@ -49,6 +49,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which binaries this run used (``MONCHECK_TOOLCHAIN``), on the first lines of the output."""
+    from moncheck import toolchain
+
+    try:
+        return f"moncheck {toolchain.record().text()}"
+    except toolchain.ToolMissing as e:
+        return f"moncheck toolchain: {e}"
 
 
 def _repo_root(config: pytest.Config) -> Path:
@@ -125,6 +135,7 @@ class PromtoolFile(pytest.File):
     """A promtool rule test file; one item per test group."""
 
     _whole: tuple[bool, str] | None = None
+    _failure: FileFailure | None = None
 
     def collect(self) -> Any:
         from moncheck import yamlpos
@@ -153,6 +164,14 @@ class PromtoolFile(pytest.File):
             self._whole = run_test_file(self.path)
         return self._whole
 
+    def failure(self) -> FileFailure:
+        """Why the file failed (per group, as ``moncheck check`` reports it), once per session."""
+        if self._failure is None:
+            from moncheck.tools.promtool import file_failure
+
+            self._failure = file_failure(self.path, self._display(), self.whole()[1])
+        return self._failure
+
 
 class PromtoolGroup(pytest.Item):
     def __init__(self, *, group: TestGroup, **kw: Any) -> None:
@@ -167,26 +186,21 @@ class PromtoolGroup(pytest.Item):
 
     def runtest(self) -> None:
         __tracebackhide__ = True
-        from moncheck.tools.promtool import failure_text, run_test_group
-
         parent = self.parent
         assert isinstance(parent, PromtoolFile)
-        ok, out = parent.whole()
+        ok, _ = parent.whole()
         if ok:
             return
-        text = failure_text(out)
-        if text.startswith("yaml:"):  # the file itself is broken: every group shows it
-            raise PromtoolFailure(text)
-        ok, out = run_test_group(self.path, self.group.index)
-        if not ok:
-            raise PromtoolFailure(failure_text(out))
+        failure = parent.failure()
+        if self.group.index in failure.messages:
+            raise PromtoolFailure(failure.messages[self.group.index])
+        if failure.file_level and not failure.messages:  # the file itself is broken
+            raise PromtoolFailure("\n".join(f.text() for f in failure.file_level))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PromtoolFailure):
-            return (
-                f"promtool test group {self.group.name!r} "
-                f"({self.path.name}:{self.group.line}) failed:\n{excinfo.value.args[0]}"
-            )
+            # The same text as `moncheck check`: group, first difference, promtool's message.
+            return f"{self.path.name}:{self.group.line}: {excinfo.value.args[0]}"
         return str(super().repr_failure(excinfo, style))
 
     def reportinfo(self) -> tuple[Path, int, str]:

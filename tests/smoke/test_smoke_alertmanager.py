@@ -9,7 +9,7 @@ from moncheck.smoke.retry import SmokeFailure
 
 
 def test_alertmanager_ready(smoke_target):
-    checks.ready(smoke_target.url("alertmanager_url"), "Alertmanager ready")
+    checks.ready(smoke_target, "alertmanager", "Alertmanager ready")
 
 
 def test_alertmanager_config_matches_repository(smoke_run):

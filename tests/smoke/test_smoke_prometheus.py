@@ -10,7 +10,7 @@ SETTLE_S = 20.0
 
 
 def test_prometheus_ready(smoke_target):
-    checks.ready(smoke_target.url("prometheus_url"), "Prometheus ready")
+    checks.ready(smoke_target, "prometheus", "Prometheus ready")
 
 
 def test_scrape_targets_up(smoke_target):

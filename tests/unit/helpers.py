@@ -31,3 +31,20 @@ def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> int:
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+def wait_http(url: str, proc: subprocess.Popen[Any], seconds: float = 15) -> None:
+    """Wait until ``url`` answers (any status); RuntimeError if ``proc`` exits or time runs out."""
+    import time
+
+    import requests
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not up within {seconds}s")

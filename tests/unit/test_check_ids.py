@@ -55,7 +55,7 @@ def test_documented_ids_are_the_known_ids() -> None:
 
 
 def test_suppressions_accept_exactly_the_known_ids() -> None:
-    names = sorted(known_ids()) + ["amtool/no-such-check", "alertmanager/routing", "nope"]
+    names = [*sorted(known_ids()), "amtool/no-such-check", "alertmanager/routing", "nope"]
     data = {"suppressions": [{"check": n, "target": "*", "reason": "r"} for n in names]}
     warned = {f.message.split("'")[1] for f in _check_suppression_ids(from_data(data, "policies/policy.yml"), [])}
     assert warned == {"amtool/no-such-check", "alertmanager/routing", "nope"}

@@ -168,7 +168,7 @@ def _raise(exc: BaseException):  # type: ignore[no-untyped-def]
     ("exc", "status", "stderr"),
     [
         (yamlpos.LoadError("monitoring/x.yml", 7, "invalid YAML: oops"), 2, "monitoring/x.yml:7: error: invalid YAML: oops"),
-        (ToolMissing("promtool"), 2, "moncheck: error: promtool not found on PATH; install"),
+        (ToolMissing("promtool"), 2, "moncheck: error: promtool not found; run `make setup`"),
         (KeyboardInterrupt(), 130, "moncheck: interrupted"),
         (RuntimeError("boom"), 2, "moncheck: internal error: RuntimeError: boom"),
     ],

@@ -96,14 +96,13 @@ def test_group_wait_of_the_route_reached_through(labels: dict, want: dict) -> No
     assert receiver_group_waits(ROUTE, labels, 500) == want
 
 
-def test_min_notify_uses_the_receivers_route() -> None:
+def test_delivery_floor_is_the_receivers_route_group_wait() -> None:
     t = Timings(250, 250, 500, 5000, {"A": {"for_ms": 2000, "window_ms": 0}}, ROUTE,
                 {"A": [{"severity": "warning"}, {"severity": "critical"}]})
-    assert t.min_notify_s("A", "pager", {"severity": "critical"}) == pytest.approx(2.5 + 0.166)
-    assert t.min_notify_s("A", "chat", {"severity": "critical"}) == pytest.approx(3.0)
+    assert t.group_wait_s("A", "pager", {"severity": "critical"}) == pytest.approx(0.166)
+    assert t.group_wait_s("A", "chat", {"severity": "critical"}) == pytest.approx(0.5)
     # The expectation's labels pick the rule (SLO page vs ticket) whose labels route the alert.
     assert t.labels_for("A", {"severity": "critical"})["severity"] == "critical"
-    assert t.min_notify_s("A") == pytest.approx(3.0)  # no receiver: the root's group_wait
 
 
 @pytest.mark.parametrize("ratio,calls,errors", [(0.0005, 10_000, 5), (0.03, 1000, 30), (0.5, 10, 5),

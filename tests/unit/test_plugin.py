@@ -99,7 +99,9 @@ def test_failing_group_shows_name_and_diff(rules_repo: pytest.Pytester) -> None:
     result = rules_repo.runpytest("--moncheck-no-policy", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines([
-        "*promtool test group 'InstanceDown expects the wrong job' (service.test.yml:14) failed:*",
+        # the same message as `moncheck check`: group line and name, first difference, full text
+        'service.test.yml:14: test group "InstanceDown expects the wrong job" failed: alert InstanceDown at 2m: '
+        'alert 1: label job: expected "zzz", got "a"',
         "*exp:[*",
         '*job="zzz"*',
         "*got:[*",

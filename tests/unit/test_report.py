@@ -1,7 +1,6 @@
 """The daily report: suite loading, Great Expectations verdicts, rendering, and an empty Prometheus."""
 
 import math
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 import requests
 
 from helpers import stop
+from moncheck import toolchain
 from moncheck.promapi import format_duration, parse_duration
 from moncheck.report import build as build_mod
 from moncheck.report.collect import ReportData
@@ -92,7 +92,7 @@ def test_bad_data_fails_its_expectation(mutate, want):
 @pytest.fixture
 def empty_prometheus(tmp_path):
     """A real Prometheus that scrapes nothing: the report must say 'no data', not crash."""
-    exe = shutil.which("prometheus")
+    exe = toolchain.find("prometheus")
     if not exe:
         pytest.skip("prometheus not installed")
     (tmp_path / "p.yml").write_text("global: {scrape_interval: 15s}\n")

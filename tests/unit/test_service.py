@@ -324,12 +324,37 @@ def _log_record(svc: Service, url: str, wait_s: float = 5.0) -> dict[str, Any]:
         time.sleep(0.05)
 
 
-def test_request_log_has_seed_fields(svc: Service) -> None:
-    svc.http.get(svc.url + "/api/targets?from=log-test", headers={"X-User-Id": "u-9"}, timeout=5)
+LOG_LINE_SCHEMA = json.loads((ROOT / "monitoring" / "logging" / "log-line.schema.json").read_text())
+
+
+def test_request_log_has_seed_fields_and_correlation_ids(svc: Service) -> None:
+    r = svc.http.get(svc.url + "/api/targets?from=log-test", headers={"X-User-Id": "u-9", "X-Request-Id": "req-log-1"},
+                     timeout=5)
     record = _log_record(svc, "/api/targets?from=log-test")
-    assert {"timestamp", "level", "message", "method", "url", "statusCode", "duration", "userAgent", "ip",
-            "userId", "service", "environment"} <= set(record)
-    assert (record["service"], record["statusCode"], record["userId"]) == ("gocarbon-tracker", 200, "u-9")
+    jsonschema.validate(record, LOG_LINE_SCHEMA, format_checker=jsonschema.FormatChecker())
+    assert (record["service"], record["statusCode"], record["route"], record["request_id"]) == (
+        "gocarbon-tracker", 200, "/api/targets", "req-log-1")
+    assert "userId" not in record  # personal data never reaches the log (logging/forbidden-field)
+    assert r.headers["X-Request-Id"] == "req-log-1"
+
+
+def test_log_lines_of_a_validation_error_are_warn_with_one_trace(svc: Service) -> None:
+    svc.http.post(svc.url + "/api/emissions?from=validation", json={"company_id": 1}, timeout=5)
+    record = _log_record(svc, "/api/emissions?from=validation")
+    assert (record["level"], record["statusCode"]) == ("warn", 400)
+    lines = [json.loads(x) for x in svc.log.read_text().splitlines() if x.strip()]
+    same = [x for x in lines if x.get("trace_id") == record["trace_id"]]
+    assert [(x["level"], x["message"]) for x in same] == [("warn", "Validation error"), ("warn", "HTTP Request")]
+    for line in same:
+        jsonschema.validate(line, LOG_LINE_SCHEMA)
+
+
+def test_metrics_in_openmetrics_when_asked(svc: Service) -> None:
+    r = svc.http.get(svc.url + "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}, timeout=5)
+    assert r.headers["Content-Type"].startswith("application/openmetrics-text")
+    text = r.text
+    assert text.rstrip().endswith("# EOF")
+    assert "http_request_duration_seconds_bucket" in text
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

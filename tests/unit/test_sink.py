@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import smtplib
 import socket
@@ -20,12 +19,14 @@ import pytest
 import requests
 
 from helpers import stop
+from moncheck import toolchain
 from moncheck.stack.procs import free_port
 from moncheck.stack.sink import Sink, parse_http
 
 WEBHOOK = {
     "receiver": "webhook-ops", "status": "firing",
-    "alerts": [{"status": "firing", "labels": {"alertname": "HighErrorRate", "severity": "critical"}},
+    "alerts": [{"status": "firing", "labels": {"alertname": "HighErrorRate", "severity": "critical"},
+                "fingerprint": "0123abcd", "startsAt": "2026-12-01T20:00:00Z", "endsAt": "0001-01-01T00:00:00Z"},
                {"status": "resolved", "labels": {"alertname": "LowDiskSpace"}}],
 }
 SLACK_MARKERS = {"channel": "#alerts", "attachments": [
@@ -70,10 +71,15 @@ def test_http_notification_is_recorded(sink: Sink, integration: str, body: Any, 
     assert record["body"] == body
 
 
-def test_webhook_keeps_per_alert_status() -> None:
-    parsed = parse_http("webhook", json.dumps(WEBHOOK).encode())
-    assert parsed["alerts"] == [{"alertname": "HighErrorRate", "status": "firing"},
-                                {"alertname": "LowDiskSpace", "status": "resolved"}]
+@pytest.mark.parametrize("integration", ["webhook", "shadow"])
+def test_webhook_keeps_each_alert_instance(integration: str) -> None:
+    parsed = parse_http(integration, json.dumps(WEBHOOK).encode())
+    assert parsed["alerts"] == [
+        {"alertname": "HighErrorRate", "status": "firing", "fingerprint": "0123abcd",
+         "labels": {"alertname": "HighErrorRate", "severity": "critical"}, "annotations": {},
+         "startsAt": "2026-12-01T20:00:00Z", "endsAt": "0001-01-01T00:00:00Z"},
+        {"alertname": "LowDiskSpace", "status": "resolved", "labels": {"alertname": "LowDiskSpace"},
+         "annotations": {}, "fingerprint": None, "startsAt": None, "endsAt": None}]
 
 
 def test_unknown_path_is_recorded_and_refused(sink: Sink) -> None:
@@ -167,7 +173,7 @@ def test_cli_port_in_use_is_a_clean_error() -> None:
     assert result.returncode == 2 and "moncheck: error:" in result.stderr and "Traceback" not in result.stderr
 
 
-ALERTMANAGER = shutil.which("alertmanager") or shutil.which("prometheus-alertmanager")
+ALERTMANAGER = toolchain.find("alertmanager")
 
 AM_CONFIG = """
 global:

@@ -12,18 +12,15 @@ import pytest
 import yaml
 
 from helpers import repo_with
-from moncheck import slo
+from moncheck import slo, toolchain
 from moncheck.slo.gofmt import go_float, parse_duration, prom_duration
-from moncheck.slo.render import dump, groups_data
-from moncheck.slo.rules import Info, slo_groups
-from moncheck.slo.spec import load_file
 from moncheck.slo.synth import regex_example
 from moncheck.slo.windows import SUPPORTED
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests/fixtures/slo"
 UPDATE = os.environ.get("MONCHECK_UPDATE_GOLDEN") == "1"
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing")
+needs_promtool = pytest.mark.skipif(toolchain.find("promtool") is None, reason="promtool missing")
 
 
 @pytest.mark.parametrize(("value", "text"), [

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from moncheck import toolchain
 from moncheck.stack import config as cfg
 from moncheck.stack.procs import Proc, StackError, free_port
 
@@ -58,10 +58,10 @@ def test_receivers_redirected_to_sink(tmp_path: Path) -> None:
 
 def test_repository_alertmanager_config_is_valid(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2]
-    if not (repo / "monitoring/alertmanager/alertmanager.yml").exists() or not shutil.which("amtool"):
+    if not (repo / "monitoring/alertmanager/alertmanager.yml").exists() or not toolchain.find("amtool"):
         pytest.skip("no alertmanager.yml or amtool")
     path = cfg.write_alertmanager(repo, tmp_path, "http://127.0.0.1:5", "127.0.0.1:6", 60)
-    r = subprocess.run(["amtool", "check-config", str(path)], capture_output=True, text=True)
+    r = subprocess.run([toolchain.binary("amtool"), "check-config", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from moncheck import alertmanager as am
 from moncheck.checks.base import Context, Skip, validate
 from moncheck.findings import Finding, error
-from moncheck.yamlpos import as_dict, as_list
 
 
 def _config(ctx: Context) -> am.Config:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from moncheck import durations, resources
 from moncheck.findings import Finding, error

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from moncheck.checks.base import Context, Skip
 from moncheck.findings import Finding, error
-from moncheck.yamlpos import as_dict, as_list
 
 
 def tested_alerts(ctx: Context) -> set[str]:

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from moncheck.checks import alertmanager, catalog, coverage, dashboards, exprs, misc, rules, secrets, slo, workflows
+from moncheck.checks import (
+    alertmanager,
+    catalog,
+    coverage,
+    dashboards,
+    exprs,
+    misc,
+    rules,
+    ruletests,
+    secrets,
+    slo,
+    telemetry,
+    workflows,
+)
 from moncheck.checks.base import Check
+from moncheck.mutate.operators import OPERATOR_IDS
 
 CHECKS: list[Check] = [
     Check("schema/rules", rules.schema_rules),
@@ -36,6 +50,7 @@ CHECKS: list[Check] = [
     Check("alerts/name", rules.alerts_name),
     Check("alerts/for", rules.alerts_for),
     Check("alerts/untested", coverage.alerts_untested),
+    Check("tests/exact-float", ruletests.tests_exact_float),
     Check("secrets/inline", secrets.secrets_inline),
     Check("catalog/high-cardinality", catalog.catalog_high_cardinality),
     Check("dashboards/uid", dashboards.dashboards_uid),
@@ -47,6 +62,19 @@ CHECKS: list[Check] = [
     Check("slo/stale", slo.slo_stale),
     Check("drills/coverage", slo.drills_coverage),
     Check("drills/receivers", slo.drills_receivers),
+    # errors, traces, logs, browser budgets (monitoring/{errors,tracing,logging,lighthouse}/)
+    Check("schema/errors", telemetry.schema_errors),
+    Check("schema/tracing", telemetry.schema_tracing),
+    Check("schema/logging", telemetry.schema_logging),
+    Check("schema/lighthouse", telemetry.schema_lighthouse),
+    Check("errors/filter", telemetry.errors_filter),
+    Check("telemetry/sample-rate", telemetry.telemetry_sample_rate),
+    Check("tracing/attributes", telemetry.tracing_attributes),
+    Check("dashboards/exemplar", telemetry.dashboards_exemplar),
+    Check("logging/correlation", telemetry.logging_correlation),
+    Check("logging/forbidden-field", telemetry.logging_forbidden_field),
+    Check("logging/levels", telemetry.logging_levels),
+    Check("lighthouse/budget", telemetry.lighthouse_budget),
 ]
 
 # Ids of the tool wrappers (moncheck.tools), run by the gate after CHECKS.
@@ -63,7 +91,11 @@ OPT_IN = frozenset({
 
 # Ids emitted outside CHECKS and the tools: load errors, policy problems, SLO detail ids.
 OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "schema/templated", "policy/suppression",
-             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "repo/missing"]
+             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "repo/missing",
+             # Fire-drill findings (moncheck.drills.dashboards, .content): reported by drills, not the gate.
+             "drills/panel-data", "drills/notification",
+             # moncheck mutate (moncheck.mutate): one id per operator, plus score/timeout/baseline
+             *(f"mutate/{op}" for op in (*OPERATOR_IDS, "score", "timeout", "baseline"))]
 
 
 def known_ids() -> frozenset[str]:

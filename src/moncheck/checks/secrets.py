@@ -62,4 +62,14 @@ def secrets_inline(ctx: Context) -> list[Finding]:
         except (OSError, UnicodeDecodeError):
             continue
         out += _scan(text, rel)
-    return out
+    return sorted(set(out + _uptime_auth(ctx)))
+
+
+def _uptime_auth(ctx: Context) -> list[Finding]:
+    """The ``auth`` sections of environment files hold references only (``*_env``, ``*_file``,
+    ``{env: ...}`` headers): any inline value there is a secret, whatever its key."""
+    from moncheck.httpauth import inline_problems
+
+    return [error("secrets/inline", doc.path, line, f"inline secret: {msg}",
+                  "name an environment variable (*_env) or a file (*_file) instead")
+            for doc in ctx.inv.uptime for line, msg in inline_problems(doc.data)]

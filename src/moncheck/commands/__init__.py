@@ -4,4 +4,4 @@
 """
 
 # The order is the order of ``moncheck --help``; the CLI imports each module lazily.
-COMMANDS = ("check", "init", "up", "drill", "slo", "report")
+COMMANDS = ("check", "init", "mutate", "up", "drill", "slo", "report")

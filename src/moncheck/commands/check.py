@@ -64,11 +64,13 @@ def _resolve(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     if args.repo is not None and not args.repo.is_dir():
         raise UsageError(f"--repo {args.repo}: not a directory")
     missing = [p for p in args.paths if not p.exists()]
-    if args.policy is not None and not args.policy.is_file():
-        raise UsageError(f"--policy {args.policy}: no such file")
+    # `mutate` shares this resolution but has no --policy/--baseline options.
+    policy = getattr(args, "policy", None)
+    if policy is not None and not policy.is_file():
+        raise UsageError(f"--policy {policy}: no such file")
     if missing:
         raise UsageError(f"{missing[0]}: no such file or directory")
-    if args.baseline is not None and args.write_baseline is not None:
+    if getattr(args, "baseline", None) is not None and getattr(args, "write_baseline", None) is not None:
         raise UsageError("--baseline and --write-baseline exclude each other")
     repo = args.repo.resolve() if args.repo is not None else find_repo(Path.cwd())
     return repo, [p.resolve() for p in args.paths]
@@ -178,6 +180,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"moncheck: skipped {cid}: {reason}", file=sys.stderr)
     print(summary(findings, [c for c, _ in real_skips], opt_in_off=len(skipped) - len(real_skips),
                   suppressed=len(result.suppressed), baselined=len(result.baselined)), file=sys.stderr)
+    from moncheck import toolchain
+
+    print(f"moncheck: {toolchain.record(tools=('promtool', 'amtool')).text(('promtool', 'amtool'))}",
+          file=sys.stderr)
     why = strict_mode(args)
     if why and result.missing_tools:
         reasons = {c: r for c, r in skipped}

@@ -1,25 +1,35 @@
-"""``moncheck drill``: run the fire drills on a fresh local stack; write drill-report.json."""
+"""``moncheck drill``: fire drills, each on its own local stack; write drill-report.json."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_SPEED = 60.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("drill", help="fire drills: load + faults on the local stack, assert alerts")
-    p.add_argument("names", nargs="*", metavar="NAME", help="drills to run (default: all)")
-    p.add_argument("--repo", default=".", help="repository root (default: .)")
+    p = sub.add_parser(
+        "drill", help="fire drills: load + faults on local stacks, assert alerts and notifications",
+        description="Run the fire drills of monitoring/drills/ (all, or the NAMEs given), each on its "
+        "own local stack (reference service, Prometheus, Alertmanager, sink) with time compression: "
+        "Locust traffic, a fault, then the expected alerts must fire, reach their receivers with "
+        "readable notifications and resolve, each delay within its floor and bound. A full run also "
+        "evaluates every dashboard panel under traffic. Prints a table of delays against floors and "
+        "writes drill-report.json. Exit 0 when every drill passes, 1 when one fails, 2 on a usage "
+        "or environment error.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="drills to run (default: all, plus the dashboards)")
+    p.add_argument("--repo", type=Path, metavar="DIR", default=None,
+                   help="repository root (default: the git top level of the cwd, else the cwd)")
     p.add_argument("--speed", type=float, default=DEFAULT_SPEED,
                    help=f"time compression factor (default {DEFAULT_SPEED:g})")
+    p.add_argument("--jobs", "-j", type=int, default=0,
+                   help="stacks running at once (default: from cores and available memory)")
     p.add_argument("--workers", type=int, default=0, help="distributed Locust with N worker processes")
     p.add_argument("--allow-remote", action="store_true", help="allow non-loopback load targets")
     p.add_argument("--report", default="drill-report.json", help="JSON report path")
-    p.add_argument("--no-dashboards", action="store_true", help="skip the dashboard panel check")
+    p.add_argument("--no-dashboards", action="store_true", help="skip the dashboard panel check of a full run")
     p.set_defaults(func=run)
 
 
@@ -29,14 +39,15 @@ def _err(msg: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moncheck.drills import dashboards, report, runner
+    from moncheck.commands.up import repo_arg
+    from moncheck.drills import parallel, report
     from moncheck.drills.locust_proc import LoadError
     from moncheck.drills.spec import DrillError, load_drills
-    from moncheck.stack import Stack, StackError
+    from moncheck.stack import StackError, missing_binaries
 
-    repo = Path(args.repo)
-    if args.speed <= 0 or args.workers < 0:
-        return _err("--speed must be > 0 and --workers >= 0")
+    repo = repo_arg(args)
+    if args.speed <= 0 or args.workers < 0 or args.jobs < 0:
+        return _err("--speed must be > 0, --workers and --jobs >= 0")
     try:
         drills = load_drills(repo)
     except DrillError as e:
@@ -49,24 +60,29 @@ def run(args: argparse.Namespace) -> int:
         drills = [d for d in drills if d.name in args.names]
     if not drills:
         return _err(f"no drills in {repo / 'monitoring/drills'}")
+    missing = missing_binaries()
+    if missing:
+        return _err(f"missing binaries: {', '.join(missing)}")
+    jobs = args.jobs or parallel.default_jobs()
     try:
-        with Stack(repo, speed=args.speed) as s:
-            started = time.monotonic()
-            results = runner.run_all(s, drills, workers=args.workers, allow_remote=args.allow_remote)
-            panels: list[str] = []
-            if not args.no_dashboards:
-                # After the drills (their errors, latencies and faults are in the panels' windows),
-                # under a few seconds of mixed traffic.
-                scrape = runner.stack_timings(s).scrape_ms
-                panels = runner.with_mixed_traffic(
-                    s, lambda: dashboards.check_live(s, repo, scrape, time.monotonic() - started))
-    except StackError as e:
+        run = parallel.run_drills(repo, drills, args.speed, jobs=jobs, workers=args.workers,
+                                  allow_remote=args.allow_remote,
+                                  panels=not args.names and not args.no_dashboards)
+    except (StackError, LoadError) as e:
         return _err(str(e))
-    except LoadError as e:
-        return _err(str(e))
-    print(report.table(results, args.speed))
-    for p in panels:
-        print(p)
-    report.write_json(Path(args.report), results, args.speed, {"dashboard_failures": panels})
+    from moncheck import toolchain
+
+    used = toolchain.record(tools=("prometheus", "alertmanager"))
+    print(report.table(run.results, args.speed, wall_s=run.wall_s, jobs=jobs))
+    for f in run.panels:
+        print(f.text())
+    for problem in run.errors:
+        print(f"moncheck: error: {problem}", file=sys.stderr)
+    print(f"drills ran on {used.text(('prometheus', 'alertmanager'))}")
+    report.write_json(Path(args.report), run.results, args.speed,
+                      {"jobs": jobs, "wall_s": run.wall_s, "toolchain": used.as_dict(),
+                       "dashboard_findings": [f.text() for f in run.panels], "stack_errors": run.errors})
     print(f"report: {args.report}")
-    return 0 if all(r.ok for r in results) and not panels else 1
+    if run.errors:
+        return 2
+    return 0 if all(r.ok for r in run.results) and not run.panels else 1

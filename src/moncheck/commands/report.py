@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if target.prometheus_url:
             result = build(repo, target.prometheus_url, target.alertmanager_url, target.service_url,
-                           since_s, args.out)
+                           since_s, args.out, auth=target.auth)
         else:
             result = _with_local_stack(repo, since_s, args)
             if result is None:

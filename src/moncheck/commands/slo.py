@@ -41,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "Without --prometheus, start the local stack (fresh: expect no data).")
     common(r)
     r.add_argument("--prometheus", metavar="URL", help="Prometheus base URL, e.g. "
-                   "http://127.0.0.1:9090")
+                   "http://127.0.0.1:9090 (or MONCHECK_PROMETHEUS_URL)")
+    r.add_argument("--env", metavar="NAME", help="take Prometheus' URL and credentials from "
+                   "monitoring/uptime/NAME.yml")
     r.set_defaults(func=run_report)
 
 
@@ -119,10 +121,17 @@ def run_report(args: argparse.Namespace) -> int:
     slos = [s for spec in specs for s in spec.slos]
     if not slos:
         return _err(f"no SLO specs in {repo / 'monitoring/slos'}")
+    from moncheck.smoke.targets import TargetError, resolve
+
     try:
-        if args.prometheus:
-            rows = [report.measure(s, args.prometheus) for s in slos]
-            print(report.render(rows, args.prometheus))
+        target = resolve(repo, getattr(args, "env", None), {"prometheus_url": args.prometheus})
+    except TargetError as e:
+        return _err(str(e))
+    try:
+        if target.prometheus_url:
+            url, auth = target.prometheus_url, target.auth_of("prometheus")
+            rows = [report.measure(s, url, auth=auth) for s in slos]
+            print(report.render(rows, url))
             return 0
         try:
             from moncheck.stack import Stack, StackError

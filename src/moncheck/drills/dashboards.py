@@ -2,20 +2,23 @@
 
 Grafana's variables are replaced sensibly: ``$__rate_interval`` by four compressed scrape intervals,
 ``$__interval`` by one, ``$__range`` by the time the stack has been up; template variables (``$job``)
-by a match-all regex. A panel whose queries all return no data fails, naming dashboard and panel.
+by a match-all regex. A panel whose queries all return no data is a ``drills/panel-data`` finding
+at the line of its first query in the dashboard JSON.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import requests
 
+from moncheck import jsonpos
 from moncheck.drills.promql_print import format_duration
+from moncheck.findings import Finding, error
+from moncheck.yamlpos import LoadError
 
 _VAR = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 
@@ -45,21 +48,24 @@ def dashboard_files(repo: Path) -> list[Path]:
     return sorted((repo / "monitoring/grafana/dashboards").glob("*.json"))
 
 
-def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: float) -> list[str]:
-    """``display: dashboard "T" panel "P": no data ...`` for every panel of one dashboard without data."""
+CHECK = "drills/panel-data"
+
+
+def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: float) -> list[Finding]:
+    """A ``drills/panel-data`` finding at the panel's first query for each panel without data."""
     try:
-        dash = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        return [f"{display}:1: cannot read dashboard: {e}"]
-    out = []
-    title = dash.get("title", path.stem)
-    for p in panels(dash):
-        exprs = [t["expr"] for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
-        if not exprs:
+        dash = jsonpos.load(path, display)
+    except LoadError as e:
+        return [error(CHECK, e.path, e.line, f"cannot read dashboard: {e.message}")]
+    out: list[Finding] = []
+    title = dash.get("title", path.stem) if isinstance(dash, dict) else path.stem
+    for p in panels(dash if isinstance(dash, dict) else {}):
+        targets = [t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
+        if not targets:
             continue
         empty = []
-        for expr in exprs:
-            q = substitute(expr, scrape_ms, int(up_s * 1000))
+        for t in targets:
+            q = substitute(str(t["expr"]), scrape_ms, int(up_s * 1000))
             try:
                 r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10)
                 body = r.json()
@@ -70,15 +76,21 @@ def check_dashboard(stack: Any, path: Path, display: str, scrape_ms: int, up_s: 
                 empty.append(f"{q} (error: {body.get('error')})")
             elif not body["data"]["result"]:
                 empty.append(q)
-        if len(empty) == len(exprs):
-            out.append(f"{display}: dashboard {title!r} panel {p.get('title', '?')!r}: no data under drill "
-                       f"traffic: {empty[0]}")
+        if len(empty) == len(targets):
+            out.append(error(CHECK, display, _line(targets[0], "expr"),
+                             f"dashboard {title!r} panel {p.get('title', '?')!r}: no data under drill "
+                             f"traffic: {empty[0]}"))
     return list(dict.fromkeys(out))  # a panel repeated in a collapsed row is reported once
 
 
-def check_live(stack: Any, repo: Path, scrape_ms: int, up_s: float) -> list[str]:
+def _line(node: Any, key: str) -> int:
+    lines = getattr(node, "key_lines", None) or {}
+    return int(lines.get(key) or getattr(node, "line", 1) or 1)
+
+
+def check_live(stack: Any, repo: Path, scrape_ms: int, up_s: float) -> list[Finding]:
     """Every dashboard of ``repo``: the panels without data (see ``check_dashboard``)."""
-    out: list[str] = []
+    out: list[Finding] = []
     for path in dashboard_files(repo):
         out += check_dashboard(stack, path, str(path.relative_to(repo)), scrape_ms, up_s)
     return out

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Self
 from urllib.parse import urlparse
 
 from moncheck.drills.spec import Traffic
 from moncheck.netutil import is_loopback
-from moncheck.stack.procs import free_port
+from moncheck.stack.procs import free_port, signal_group, spawn
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 MAX_USERS = 500
@@ -42,14 +44,19 @@ class LocustRun:
     """One headless run (``workers`` > 0: one master plus that many workers), bounded in time."""
 
     def __init__(self, host: str, traffic: Traffic, run_time_s: float, *, workers: int = 0,
-                 allow_remote: bool = False) -> None:
+                 allow_remote: bool = False, parent: Path | None = None,
+                 track: Callable[[str, subprocess.Popen[bytes]], None] | None = None) -> None:
+        """``parent``: directory to work in (the stack's, removed with it); ``track(name, popen)``
+        records each process in the stack's marker (``moncheck.stack.leftovers``)."""
         check_host(host, allow_remote)
         if traffic.users > MAX_USERS:
             raise LoadError(f"{traffic.users} users exceeds the bound of {MAX_USERS}")
         self.host, self.traffic, self.workers = host, traffic, workers
         self.run_time_s = max(1, min(int(run_time_s + 0.999), MAX_RUN_TIME_S))
-        self.dir = Path(tempfile.mkdtemp(prefix="moncheck-locust-"))
-        self.procs: list[subprocess.Popen] = []
+        self.dir = Path(tempfile.mkdtemp(prefix="moncheck-locust-", dir=parent))
+        self.track = track
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self._log: IO[bytes] | None = None
 
     def start(self) -> None:
         t = self.traffic
@@ -71,9 +78,15 @@ class LocustRun:
             workers = []
         log = open(self.dir / "locust.log", "ab")
         self._log = log
-        for argv in [master, *workers]:
-            self.procs.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                               stdin=subprocess.DEVNULL, start_new_session=True))
+        for i, argv in enumerate([master, *workers]):
+            spawn(argv, log, env, self._started(f"locust-{self.dir.name}-{i}"))
+
+    def _started(self, name: str) -> Callable[[subprocess.Popen[bytes]], None]:
+        def record(p: subprocess.Popen[bytes]) -> None:
+            self.procs.append(p)
+            if self.track is not None:
+                self.track(name, p)
+        return record
 
     def running(self) -> bool:
         return bool(self.procs) and self.procs[0].poll() is None
@@ -87,17 +100,17 @@ class LocustRun:
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None:
-                _group(p.pid, signal.SIGTERM)
+                signal_group(p.pid, signal.SIGTERM)
         for p in self.procs:
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:
-                _group(p.pid, signal.SIGKILL)
+                signal_group(p.pid, signal.SIGKILL)
                 p.wait(5)
         self.procs = []
-        if getattr(self, "_log", None):
+        if self._log is not None:
             self._log.close()
-            self._log = None  # type: ignore[assignment]
+            self._log = None
 
     def stats(self) -> dict[str, float]:
         """Aggregated requests, failures and requests/s from Locust's CSV (empty when absent)."""
@@ -122,16 +135,10 @@ class LocustRun:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> LocustRun:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
 
-
-def _group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

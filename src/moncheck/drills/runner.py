@@ -1,8 +1,13 @@
-"""Run fire drills against a running local stack and time every expectation.
+"""Run fire drills against a running local stack and time every expectation from the stack's data.
 
-For each expected alert: wall time from fault injection to ``firing`` in Prometheus, to the first
-notification at the sink per receiver, and from clearing the fault to resolution; each compared with
-its theoretical minimum on the compressed timeline.
+For each expected alert, the timeline comes from Prometheus and the sink, not from polling:
+*condition held* (the rule's ``activeAt``: the evaluation at which the expression first returned
+the alert), *fired* (the first ``ALERTS{alertstate="firing"}`` sample, written by that
+evaluation), *delivered* per receiver (the sink's receipt of this instance's notification, see
+``moncheck.drills.notifications``), *resolved*. Three delays each meet a floor or fail the drill:
+detection (fault -> condition) against ``moncheck.drills.predict``, pipeline (condition -> fired)
+between ``for`` and ``for`` + one evaluation + one scrape, delivery (fired -> receiver) at least
+the group_wait of the route that reaches the receiver.
 """
 
 from __future__ import annotations
@@ -22,14 +27,23 @@ import yaml
 from moncheck import alertmanager as am
 from moncheck import yamlpos
 from moncheck import promql
+from moncheck.drills import content, predict
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
+from moncheck.drills.notifications import Instance, parse_time
 from moncheck.drills.promql_print import format_duration
-from moncheck.drills.spec import Drill, Expect, Traffic, run_order
+from moncheck.drills.spec import Drill, Expect, Traffic
 
 POLL_S = 0.2
 GRACE_S = 5.0          # wall-clock slack on top of compressed deadlines (process start, polling)
 WARMUP_S = 3.0         # traffic before the fault, unless the drill says `fault.at`
+
+
+@dataclass
+class Rule:
+    labels: dict[str, str]
+    expr: str
+    for_ms: int
 
 
 @dataclass
@@ -43,6 +57,15 @@ class Timings:
     alerts: dict[str, dict[str, int]]  # alert -> {for_ms, window_ms}
     route: dict = field(default_factory=dict)   # the compressed Alertmanager routing tree
     alert_labels: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # static rule labels
+    rules: dict[str, list[Rule]] = field(default_factory=dict)   # alert -> its (compressed) rules
+    recorded: dict[str, list[tuple[dict[str, str], str]]] = field(default_factory=dict)
+    # receiver -> [(integration, send_resolved)] as Alertmanager defaults them
+    integrations: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+
+    def rules_for(self, alert: str, expected: dict[str, str]) -> list[Rule]:
+        """The rules an expectation means: same name, static labels consistent with its labels."""
+        return [r for r in self.rules.get(alert, [])
+                if all(r.labels.get(k, v) == v for k, v in expected.items())]
 
     def labels_for(self, alert: str, expected: dict[str, str]) -> dict[str, str]:
         """The static labels of the rule the expectation means (SLO page vs ticket), plus its own."""
@@ -57,17 +80,6 @@ class Timings:
             return self.group_wait_ms / 1000
         waits = receiver_group_waits(self.route, self.labels_for(alert, expected or {}), self.group_wait_ms)
         return waits.get(receiver, self.group_wait_ms) / 1000
-
-    def min_fire_s(self, alert: str) -> float:
-        a = self.alerts.get(alert, {})
-        # The fault shows at the next scrape, the rule sees it at the next evaluation, then `for`.
-        return (a.get("for_ms", 0) + self.scrape_ms + self.eval_ms) / 1000
-
-    def min_notify_s(self, alert: str, receiver: str | None = None,
-                     expected: dict[str, str] | None = None) -> float:
-        if receiver is None:
-            return self.min_fire_s(alert) + self.group_wait_ms / 1000
-        return self.min_fire_s(alert) + self.group_wait_s(alert, receiver, expected)
 
     def min_resolve_s(self, alert: str) -> float:
         # Once cleared, the bad samples must leave the widest window the alert depends on.
@@ -121,16 +133,25 @@ def stack_timings(stack: Any) -> Timings:
             for grp in doc.get("groups") or []:
                 rules += grp.get("rules") or []
     recorded: dict[str, int] = {}
+    recorded_exprs: dict[str, list[tuple[dict[str, str], str]]] = {}
+    for r in rules:
+        if "record" in r:
+            recorded_exprs.setdefault(r["record"], []).append(
+                ({k: str(v) for k, v in (r.get("labels") or {}).items()}, str(r["expr"])))
     for _ in range(3):  # recording rules built on recording rules
         for r in rules:
             if "record" in r:
                 recorded[r["record"]] = max(recorded.get(r["record"], 0), _max_range(str(r["expr"]), recorded))
     alerts: dict[str, dict[str, int]] = {}
     labels: dict[str, list[dict[str, str]]] = {}
+    by_alert: dict[str, list[Rule]] = {}
     for r in rules:
         if "alert" not in r:
             continue
-        labels.setdefault(r["alert"], []).append({k: str(v) for k, v in (r.get("labels") or {}).items()})
+        static = {k: str(v) for k, v in (r.get("labels") or {}).items()}
+        labels.setdefault(r["alert"], []).append(static)
+        by_alert.setdefault(r["alert"], []).append(
+            Rule(static, str(r["expr"]), parse_duration_ms(r.get("for", "0s")) or 0))
         # Several rules may share a name (SLO page + ticket): the fastest one bounds the minimum.
         for_ms = parse_duration_ms(r.get("for", "0s")) or 0
         window = _max_range(str(r["expr"]), recorded)
@@ -140,27 +161,116 @@ def stack_timings(stack: Any) -> Timings:
     return Timings(parse_duration_ms(g.get("scrape_interval")) or 60_000,
                    parse_duration_ms(g.get("evaluation_interval")) or 60_000,
                    parse_duration_ms(route.get("group_wait")) or 0,
-                   parse_duration_ms(route.get("group_interval")) or 0, alerts, route, labels)
+                   parse_duration_ms(route.get("group_interval")) or 0, alerts, route, labels,
+                   by_alert, recorded_exprs, receiver_integrations(am))
+
+
+# Alertmanager's defaults of `send_resolved` per integration.
+SEND_RESOLVED_DEFAULT = {"slack": False, "pagerduty": True, "email": False, "webhook": True}
+
+
+def receiver_integrations(am: dict) -> dict[str, list[tuple[str, bool]]]:
+    """receiver -> [(integration, send_resolved)] of the stack's Alertmanager config (sink names)."""
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for rec in am.get("receivers") or []:
+        items = []
+        for key, integration in (("slack_configs", "slack"), ("pagerduty_configs", "pagerduty"),
+                                 ("email_configs", "email"), ("webhook_configs", "webhook")):
+            for c in rec.get(key) or []:
+                if integration == "webhook" and "/shadow/" in str(c.get("url", "")):
+                    continue
+                items.append((integration, bool(c.get("send_resolved", SEND_RESOLVED_DEFAULT[integration]))))
+        out[str(rec.get("name"))] = items
+    return out
 
 
 @dataclass
 class AlertResult:
+    """One expectation's timeline (unix seconds from the stack's data) and its delays and floors."""
+
     alert: str
     receivers: list[str]
-    fired_s: float | None = None
-    notified_s: dict[str, float] = field(default_factory=dict)
-    resolved_s: float | None = None
-    resolve_notified_s: dict[str, float] = field(default_factory=dict)
-    min_fire_s: float = 0.0
-    min_notify_s: float = 0.0       # slowest receiver's minimum (its route's group_wait)
-    min_notify_by_receiver: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    fault_at: float | None = None
+    first_active_at: float | None = None  # condition first held (the rule's activeAt)
+    active_at: float | None = None      # activeAt of the instance that fired (`for` ran from it)
+    resets: int = 0                     # times the condition stopped holding before it fired
+    fired_at: float | None = None       # first ALERTS{alertstate="firing"} sample
+    notified_at: dict[str, float] = field(default_factory=dict)
+    cleared_at: float | None = None
+    resolved_at: float | None = None
+    resolve_notified_at: dict[str, float] = field(default_factory=dict)
+    fingerprint: str | None = None
+    detection_floor_s: float | None = None
+    detection_model: str = ""
+    pipeline_floor_s: float = 0.0       # `for`
+    pipeline_bound_s: float = 0.0       # `for` + one evaluation + one scrape
+    delivery_floor_s: dict[str, float] = field(default_factory=dict)  # group_wait of the route
     min_resolve_s: float = 0.0
     deadline_s: float = 0.0
+    notifications: list[dict] = field(default_factory=list)  # the sink records of this instance
+    content_findings: list[str] = field(default_factory=list)  # drills/notification findings
     failures: list[str] = field(default_factory=list)
 
+    def _since(self, t: float | None, ref: float | None) -> float | None:
+        return None if t is None or ref is None else t - ref
+
     @property
-    def ratio(self) -> float | None:
-        return self.fired_s / self.min_fire_s if self.fired_s and self.min_fire_s else None
+    def fired_s(self) -> float | None:
+        return self._since(self.fired_at, self.fault_at)
+
+    @property
+    def notified_s(self) -> dict[str, float]:
+        return {r: t - self.fault_at for r, t in self.notified_at.items()} if self.fault_at else {}
+
+    @property
+    def resolved_s(self) -> float | None:
+        return self._since(self.resolved_at, self.cleared_at)
+
+    @property
+    def detection_s(self) -> float | None:
+        return self._since(self.first_active_at or self.active_at, self.fault_at)
+
+    @property
+    def pipeline_s(self) -> float | None:
+        return self._since(self.fired_at, self.active_at)
+
+    @property
+    def delivery_s(self) -> dict[str, float]:
+        return {r: t - self.fired_at for r, t in self.notified_at.items()} if self.fired_at else {}
+
+    def over_floor(self) -> dict[str, float | None]:
+        """delay / floor per delay (None where the floor is 0 or unknown)."""
+        out: dict[str, float | None] = {}
+        d = self.detection_s
+        out["detection"] = d / self.detection_floor_s if d is not None and self.detection_floor_s else None
+        p = self.pipeline_s
+        out["pipeline"] = p / self.pipeline_floor_s if p is not None and self.pipeline_floor_s else None
+        ratios = [v / self.delivery_floor_s[r] for r, v in self.delivery_s.items() if self.delivery_floor_s.get(r)]
+        out["delivery"] = min(ratios) if ratios else None
+        return out
+
+    def check_floors(self) -> None:
+        """A delay below its floor is a wrong model or a wrong measurement: fail, saying which."""
+        d, p = self.detection_s, self.pipeline_s
+        if d is not None and self.detection_floor_s is not None and d < self.detection_floor_s:
+            self.failures.append(
+                f"{self.alert}: detection {d:.2f}s is below its predicted floor {self.detection_floor_s:.2f}s "
+                f"({self.detection_model}): the prediction does not hold for this rule and fault")
+        if p is not None and p < self.pipeline_floor_s - 0.001:
+            self.failures.append(
+                f"{self.alert}: fired {p:.2f}s after its condition held, less than `for` "
+                f"({self.pipeline_floor_s:.2f}s): the condition time is wrong")
+        if p is not None and p > self.pipeline_bound_s + 0.001:
+            self.failures.append(
+                f"{self.alert}: fired {p:.2f}s after its condition held, more than `for` + one evaluation "
+                f"+ one scrape ({self.pipeline_bound_s:.2f}s): evaluations ran late (overloaded machine?)")
+        for r, v in sorted(self.delivery_s.items()):
+            floor = self.delivery_floor_s.get(r, 0.0)
+            if v < floor - 0.001:
+                self.failures.append(
+                    f"{self.alert}: reached {r} {v:.2f}s after firing, before its route's group_wait "
+                    f"({floor:.2f}s): the notification is not this instance's first")
 
 
 @dataclass
@@ -185,7 +295,10 @@ class DrillResult:
         d = asdict(self)
         d["ok"] = self.ok
         for a, obj in zip(d["alerts"], self.alerts):
-            a["ratio"] = obj.ratio
+            a.pop("notifications", None)
+            a.update(detection_s=obj.detection_s, pipeline_s=obj.pipeline_s, delivery_s=obj.delivery_s,
+                     fired_s=obj.fired_s, resolved_s=obj.resolved_s, over_floor=obj.over_floor(),
+                     notifications_checked=len(obj.notifications))
         return d
 
 
@@ -214,17 +327,6 @@ class Observer:
 def _matches(alert: dict, exp: Expect) -> bool:
     labels = alert.get("labels", {})
     return labels.get("alertname") == exp.alert and all(labels.get(k) == v for k, v in exp.labels.items())
-
-
-def _note_for(n: dict, alert: str, receiver: str, status: str) -> bool:
-    if n.get("receiver") != receiver:
-        return False
-    names = n.get("alertnames") or []
-    if names and alert not in names:
-        return False
-    per = [a.get("status") for a in n.get("alerts") or [] if a.get("alertname") == alert and a.get("status")]
-    st = per[0] if per else n.get("status")
-    return st is None or st == status
 
 
 Progress = Callable[[str], None]
@@ -265,14 +367,13 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
     pre_existing = {a["labels"].get("alertname") for a in obs.alerts() if a.get("state") == "firing"}
     expects = []
     for e in drill.expect:
-        cross = e.crosses_after / speed
-        per = {r: timings.min_notify_s(e.alert, r, e.labels) + cross for r in e.receivers}
-        min_fire = timings.min_fire_s(e.alert) + cross
-        expects.append(AlertResult(e.alert, list(e.receivers), min_fire_s=min_fire,
-                                   min_notify_s=max(per.values(), default=min_fire),
-                                   min_notify_by_receiver=per,
-                                   min_resolve_s=timings.min_resolve_s(e.alert),
-                                   deadline_s=e.fire_within / speed + GRACE_S))
+        rules = timings.rules_for(e.alert, e.labels) or timings.rules.get(e.alert, [])
+        for_s = min((r.for_ms for r in rules), default=0) / 1000
+        expects.append(AlertResult(
+            e.alert, list(e.receivers), labels=dict(e.labels), pipeline_floor_s=for_s,
+            pipeline_bound_s=for_s + (timings.eval_ms + timings.scrape_ms) / 1000,
+            delivery_floor_s={r: timings.group_wait_s(e.alert, r, e.labels) for r in e.receivers},
+            min_resolve_s=timings.min_resolve_s(e.alert), deadline_s=e.fire_within / speed + GRACE_S))
     res.alerts = expects
     res.silent = list(drill.expect_silent)
     # A misspelt name would make the assertion vacuous: every named alert must exist in the rules.
@@ -285,7 +386,7 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
     fault_at = drill.fault.get("at", 0 if drill.baseline else WARMUP_S) if drill.fault else 0
     run_for = (fault_at + drill.duration / speed if drill.baseline else
                fault_at + 2 * longest + 2 * GRACE_S)
-    load = LocustRun(stack.service_url, drill.traffic, run_for + 30, workers=workers, allow_remote=allow_remote)
+    load = stack.load(drill.traffic, run_for + 30, workers=workers, allow_remote=allow_remote)
     fault_load: LocustRun | None = None
     fault_on = False
     try:
@@ -295,8 +396,12 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
             return res
         if drill.fault:
             time.sleep(fault_at)
+            _predict(stack, drill, timings, res, time.monotonic() - t_fault)
+            fault_unix = time.time()  # before the fault can act: delays are never under-measured
+            for a in res.alerts:
+                a.fault_at = fault_unix
             if "traffic" in drill.fault:
-                fault_load = LocustRun(stack.service_url, drill.fault["traffic"], run_for, allow_remote=allow_remote)
+                fault_load = stack.load(drill.fault["traffic"], run_for, allow_remote=allow_remote)
                 fault_load.start()
             _service_state(stack, drill.fault, True)
             fault_on = True
@@ -314,8 +419,14 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
                 fault_load.stop()
             _service_state(stack, drill.fault, False)
             fault_on = False
+            cleared = time.time()
+            for a in res.alerts:
+                a.cleared_at = cleared
         if not drill.baseline:
             _watch_resolution(stack, drill, obs, res, timings, progress)
+            _read_notifications(stack, obs, res)
+            for a in res.alerts:
+                a.check_floors()
     finally:
         if fault_on:
             try:
@@ -410,11 +521,20 @@ def _observe(stack: Any, drill: Drill, res: DrillResult, since_fault_s: float) -
                 res.failures.append(f"{where}: observe {q} = {v:g}, outside ({o.above}, {o.below})")
 
 
+def _instance(ar: AlertResult) -> Instance:
+    inst = getattr(ar, "_instance", None)
+    if inst is None:
+        inst = Instance(ar.alert, ar.labels, ar.fault_at or 0.0)
+        object.__setattr__(ar, "_instance", inst)
+    return inst
+
+
 def _watch(stack: Any, drill: Drill, obs: Observer, res: DrillResult, progress: Progress | None,
            pre_existing: set | frozenset = frozenset()) -> None:
     t0 = time.monotonic()
     deadline = max(a.deadline_s for a in res.alerts)
     expected = {e.alert for e in drill.expect}
+    polled_fire: dict[int, float] = {}
     while True:
         now = time.monotonic() - t0
         stack.check_alive()
@@ -431,16 +551,30 @@ def _watch(stack: Any, drill: Drill, obs: Observer, res: DrillResult, progress: 
                 msg = f"{name} fired although the drill expects it silent"
                 if msg not in res.failures:
                     res.failures.append(msg)
-        for exp, ar in zip(drill.expect, res.alerts):
-            if ar.fired_s is None and any(_matches(a, exp) and a.get("state") == "firing" for a in active):
-                ar.fired_s = now
+        for i, (exp, ar) in enumerate(zip(drill.expect, res.alerts)):
+            for a in active:
+                if not _matches(a, exp):
+                    continue
+                at = parse_time(a.get("activeAt"))
+                if at is None or ar.fault_at is None or at < ar.fault_at - 0.001 or i in polled_fire:
+                    continue
+                if ar.first_active_at is None or at < ar.first_active_at:
+                    ar.first_active_at = at
+                if ar.active_at is not None and at != ar.active_at:
+                    ar.resets += 1  # the condition stopped holding and `for` started again
+                ar.active_at = at   # the activeAt of the instance that fires is the one `for` ran from
+                if a.get("state") == "firing":
+                    polled_fire[i] = time.time()
+            inst = _instance(ar)
             for rcv in ar.receivers:
-                if rcv not in ar.notified_s and any(_note_for(n, exp.alert, rcv, "firing") for n in notes):
-                    ar.notified_s[rcv] = now
-        done = all(a.fired_s is not None and len(a.notified_s) == len(a.receivers) for a in res.alerts)
+                if rcv not in ar.notified_at:
+                    got = inst.deliveries(notes, rcv, "firing")
+                    if got:
+                        ar.notified_at[rcv] = min(float(n["received_at"]) for n in got)
+        done = all(i in polled_fire and len(a.notified_at) == len(a.receivers) for i, a in enumerate(res.alerts))
         if progress:
-            fired = sum(a.fired_s is not None for a in res.alerts)
-            noted = sum(len(a.notified_s) for a in res.alerts)
+            fired = len(polled_fire)
+            noted = sum(len(a.notified_at) for a in res.alerts)
             want = sum(len(a.receivers) for a in res.alerts)
             progress(f"[{drill.name}] fault +{now:5.1f}s  fired {fired}/{len(res.alerts)}  "
                      f"notified {noted}/{want}")
@@ -449,17 +583,99 @@ def _watch(stack: Any, drill: Drill, obs: Observer, res: DrillResult, progress: 
         time.sleep(POLL_S)
     res.unexpected = sorted(set(res.unexpected))
     notes = obs.new_notifications()
-    for ar in res.alerts:
+    for i, ar in enumerate(res.alerts):
+        if i in polled_fire:
+            ar.fired_at = _first_firing_sample(stack, ar) or polled_fire[i]
+        inst = _instance(ar)
+        ar.fingerprint = inst.fingerprint
+        for rcv in ar.receivers:
+            ar.notifications += inst.deliveries(notes, rcv, "firing")
         if not ar.receivers:  # `receivers: []` asserts silence (e.g. inhibited alerts)
-            leaked = sorted({n.get("receiver", "?") for n in notes if ar.alert in (n.get("alertnames") or [])})
+            leaked = sorted({n.get("receiver", "?") for n in notes if n.get("integration") == "shadow"
+                             and any(inst.matches(a, "firing") for a in n.get("alerts") or [])})
             if leaked:
                 ar.failures.append(f"{ar.alert} must notify nobody but reached {', '.join(leaked)}")
-        if ar.fired_s is None:
+        if i not in polled_fire:
             ar.failures.append(f"{ar.alert} did not fire within {ar.deadline_s:.1f}s of the fault")
         for rcv in ar.receivers:
-            if rcv not in ar.notified_s:
-                ar.failures.append(f"{ar.alert}: no notification reached receiver {rcv} within "
-                                   f"{ar.deadline_s:.1f}s (got: {_receivers_seen(obs, ar.alert)})")
+            if rcv not in ar.notified_at:
+                other = " (only notifications of another instance)" if rcv in inst.foreign else ""
+                ar.failures.append(f"{ar.alert}: no notification of this drill's instance reached receiver "
+                                   f"{rcv} within {ar.deadline_s:.1f}s{other} (got: {_receivers_seen(obs, ar.alert)})")
+
+
+def _first_firing_sample(stack: Any, ar: AlertResult) -> float | None:
+    """Timestamp of the evaluation that first wrote ALERTS{alertstate="firing"} for this instance."""
+    if ar.fault_at is None:
+        return None
+    window = max(1, int(time.time() - ar.fault_at + 2))
+    sel = ",".join([f'alertname="{ar.alert}"', 'alertstate="firing"',
+                    *(f'{k}="{v}"' for k, v in sorted(ar.labels.items()))])
+    try:
+        body = requests.get(f"{stack.prometheus_url}/api/v1/query",
+                            params={"query": f"ALERTS{{{sel}}}[{window}s]"}, timeout=10).json()
+        times = [float(t) for r in body["data"]["result"] for t, _ in r["values"]]
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return None
+    after = [t for t in times if ar.active_at is None or t >= ar.active_at - 0.001]
+    return min(after) if after else None
+
+
+def _read_notifications(stack: Any, obs: Observer, res: DrillResult) -> None:
+    """Every notification of each instance, read as a person reads it (``moncheck.drills.content``)."""
+    templates = content.Templates(Path(stack.repo))
+    records = obs.notifications()
+    for a in res.alerts:
+        seen: set[str] = set()
+        for n in a.notifications:
+            alert = content.alert_of(records, n, a.fingerprint)
+            if alert is None:
+                a.failures.append(f"{a.alert}: the {n.get('integration')} notification to {n.get('receiver')} "
+                                  "has no matching alert in its flush")
+                continue
+            for f in content.check(n, alert, templates):
+                if f.text() not in seen:
+                    seen.add(f.text())
+                    a.content_findings.append(f.text())
+        a.failures += a.content_findings
+
+
+def _data_age_s(stack: Any, scrape_s: float) -> float:
+    """How long the stack's Prometheus has been scraping: the most samples of any ``up`` series."""
+    try:
+        body = requests.get(f"{stack.prometheus_url}/api/v1/query",
+                            params={"query": "max(count_over_time(up[1d]))"}, timeout=5).json()
+        return float(body["data"]["result"][0]["value"][1]) * scrape_s
+    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
+        return time.monotonic() - stack.started_at
+
+
+def _predict(stack: Any, drill: Drill, timings: Timings, res: DrillResult, traffic_s: float) -> None:
+    """Each expectation's detection floor, from its rules and the drill, just before the fault.
+
+    The windows hold data only since Prometheus' first scrape, and request counters only since
+    the drill's traffic began (``traffic_s`` ago): the younger of the two is the age that bounds
+    how much healthy data a window holds (``moncheck.drills.predict``).
+    """
+    def exists(selector: str) -> bool:
+        try:
+            body = requests.get(f"{stack.prometheus_url}/api/v1/query",
+                                params={"query": f"count({selector})"}, timeout=5).json()
+            return bool(body["data"]["result"])
+        except (requests.RequestException, ValueError, KeyError):
+            return True  # unknown: assume the window model (the larger floor is then reported)
+    t = drill.traffic
+    scrape_s = timings.scrape_ms / 1000
+    age = min(traffic_s, _data_age_s(stack, scrape_s))
+    ctx = predict.Context(timings.recorded, drill.fault, t.users * t.rate_per_user, age, scrape_s, exists)
+    for exp, ar in zip(drill.expect, res.alerts):
+        rules = timings.rules_for(exp.alert, exp.labels) or timings.rules.get(exp.alert, [])
+        preds = [predict.predict(r.expr, ctx) for r in rules]
+        if not preds or any(p.floor_s is None for p in preds):
+            ar.detection_model = next((p.model for p in preds if p.floor_s is None), "not predicted: no rule")
+            continue
+        best = min(preds, key=lambda p: p.floor_s or 0.0)
+        ar.detection_floor_s, ar.detection_model = best.floor_s, best.model
 
 
 def _receivers_seen(obs: Observer, alert: str) -> str:
@@ -470,37 +686,55 @@ def _receivers_seen(obs: Observer, alert: str) -> str:
 
 def _watch_resolution(stack: Any, drill: Drill, obs: Observer, res: DrillResult, timings: Timings,
                       progress: Progress | None) -> None:
-    wanted = [(e, a) for e, a in zip(drill.expect, res.alerts) if e.resolves and a.fired_s is not None]
+    """Wait for each instance to resolve and its resolved notifications where send_resolved says."""
+    wanted = [(e, a) for e, a in zip(drill.expect, res.alerts) if e.resolves and a.fired_at is not None]
     if not wanted:
         return
     t0 = time.monotonic()
-    limit = max(a.min_resolve_s for _, a in wanted) * 2 + timings.group_interval_ms / 1000 + GRACE_S
+    group_interval = timings.group_interval_ms / 1000
+    limit = max(a.min_resolve_s for _, a in wanted) * 2 + group_interval + GRACE_S
+    # Per (receiver, integration) that sends resolved notifications, one must come.
+    want_resolved = {id(a): {(r, i) for r in a.receivers for i, sr in timings.integrations.get(r, []) if sr}
+                     for _, a in wanted}
     while True:
         now = time.monotonic() - t0
         stack.check_alive()
         active = obs.alerts()
+        notes = obs.new_notifications()
         for e, a in wanted:
-            if a.resolved_s is None and not any(_matches(x, e) for x in active):
-                a.resolved_s = now
+            if a.resolved_at is None and not any(_matches(x, e) for x in active):
+                a.resolved_at = time.time()
+            inst = _instance(a)
+            for r in a.receivers:
+                got = inst.deliveries(notes, r, "resolved")
+                if got and r not in a.resolve_notified_at:
+                    a.resolve_notified_at[r] = min(float(n["received_at"]) for n in got)
+        done = all(a.resolved_at is not None and
+                   all(any(n.get("integration") == i for n in _instance(a).deliveries(notes, r, "resolved"))
+                       for r, i in want_resolved[id(a)]) for _, a in wanted)
         if progress:
             progress(f"[{drill.name}] cleared +{now:5.1f}s  resolved "
-                     f"{sum(a.resolved_s is not None for _, a in wanted)}/{len(wanted)}")
-        if all(a.resolved_s is not None for _, a in wanted) or now > limit:
+                     f"{sum(a.resolved_at is not None for _, a in wanted)}/{len(wanted)}")
+        if done or now > limit:
             break
         time.sleep(POLL_S)
+    notes = obs.new_notifications()
     for _, a in wanted:
-        if a.resolved_s is None:
+        if a.resolved_at is None:
             a.failures.append(f"{a.alert} still active {limit:.1f}s after the fault was cleared")
-
-
-def run_all(stack: Any, drills: list[Drill], *, workers: int = 0, allow_remote: bool = False,
-            progress: Progress | None = _stderr_progress) -> list[DrillResult]:
-    """Run drills one after the other (they share one service), in ``run_order``."""
-    timings = stack_timings(stack)
-    ordered = run_order(drills)
-    ignore = untestable_alerts(drills)
-    return [run_drill(stack, d, timings, workers=workers, allow_remote=allow_remote, progress=progress,
-                      ignore=ignore) for d in ordered]
+            continue
+        inst = _instance(a)
+        for r in a.receivers:
+            got = inst.deliveries(notes, r, "resolved")
+            a.notifications += got
+            for integration, send_resolved in timings.integrations.get(r, []):
+                sent = any(n.get("integration") == integration for n in got)
+                if send_resolved and not sent:
+                    a.failures.append(f"{a.alert}: receiver {r} ({integration}, send_resolved: true) got no "
+                                      f"resolved notification of this instance")
+                elif sent and not send_resolved:
+                    a.failures.append(f"{a.alert}: receiver {r} ({integration}) got a resolved notification "
+                                      f"although send_resolved is false")
 
 
 def untestable_alerts(drills: list[Drill]) -> frozenset[str]:
@@ -513,6 +747,6 @@ MIXED = Traffic(users=6, spawn_rate=6, rate_per_user=2, classes={"ApiUser": 2, "
 
 def with_mixed_traffic(stack: Any, fn: Callable[[], Any], seconds: float = 3.0) -> Any:
     """Call ``fn`` after ``seconds`` of bounded mixed traffic, while that traffic still runs."""
-    with LocustRun(stack.service_url, MIXED, seconds + 60):
+    with stack.load(MIXED, seconds + 60):
         time.sleep(seconds)
         return fn()

@@ -38,10 +38,6 @@ class Expect:
     fire_within: float
     resolves: bool
     line: int
-    # Production seconds the expression needs, under this drill's fault, to cross its threshold
-    # (a ratio over window W with threshold T under a fault of intensity f: W*T/f). Part of the
-    # theoretical minimum: `for` starts only once the threshold is crossed.
-    crosses_after: float = 0.0
 
 
 @dataclass
@@ -106,7 +102,7 @@ def load_file(path: Path, display: str, validator: jsonschema.Validator) -> Dril
             probs.append(f"{display}:{line}: {where}: {e.message}")
         raise DrillError(probs)
     expect = [Expect(x["alert"], dict(x.get("labels") or {}), list(x["receivers"]), float(x["fire_within"]),
-                     bool(x.get("resolves", True)), yamlpos.line_of(x), float(x.get("crosses_after", 0)))
+                     bool(x.get("resolves", True)), yamlpos.line_of(x))
               for x in doc.get("expect") or []]
     fault = dict(doc.get("fault") or {})
     if "traffic" in fault:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from moncheck import atomic
-from moncheck.report import charts, markdown
+from moncheck import atomic, httpauth
+from moncheck.promapi import Alertmanager, Prometheus
+from moncheck.report import chartdata, charts, markdown
 from moncheck.report.collect import ReportData, collect
 from moncheck.report.expectations import SUITE_FILE, Outcome, load_suites, validate
-from moncheck.promapi import Alertmanager, Prometheus
 
 REPORT_MD = "report.md"
 
@@ -45,7 +47,7 @@ def frames(data: ReportData) -> dict[str, Any]:
     series = pd.DataFrame([{"timestamp": t, **row} for t, row in sorted(by_t.items())],
                           columns=["timestamp", *cols], dtype="float64")
     pairs = [{"series": key, "timestamp": b[0], "delta": b[1] - a[1]}
-             for key, values in data.counters.items() for a, b in zip(values, values[1:])]
+             for key, values in data.counters.items() for a, b in pairwise(values)]
     counters = pd.DataFrame(pairs, columns=["series", "timestamp", "delta"])
     scrapes = pd.DataFrame(data.gaps, columns=["series", "timestamp", "gap_seconds"])
     return {"series": series, "counters": counters.astype({"timestamp": "float64", "delta": "float64"}),
@@ -53,28 +55,34 @@ def frames(data: ReportData) -> dict[str, Any]:
 
 
 def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service_url: str | None,
-          since_s: float, out: Path, end: float | None = None) -> BuildResult:
+          since_s: float, out: Path, end: float | None = None,
+          auth: Mapping[str, httpauth.HttpAuth] | None = None) -> BuildResult:
     """Collect, validate and write ``report.md``, ``report.json`` and charts into ``out``.
+    ``auth``: target name (``prometheus``, ``alertmanager``, ``service``) -> credentials.
 
     Raises ``promapi.ApiError`` when Prometheus cannot be queried, ``SuiteError`` for a bad suite.
     """
     started = time.monotonic()
     suites, params = load_suites(repo / SUITE_FILE)  # a broken suite fails before any query
     end = time.time() if end is None else end
-    prom = Prometheus(prometheus_url)
-    am = Alertmanager(alertmanager_url) if alertmanager_url else None
-    data = collect(prom, am, service_url, since_s, end, repo)
+    auth = auth or {}
+    prom = Prometheus(prometheus_url, auth=auth.get("prometheus"))
+    am = Alertmanager(alertmanager_url, auth=auth.get("alertmanager")) if alertmanager_url else None
+    data = collect(prom, am, service_url, since_s, end, repo, auth.get("service"))
     outcomes: list[Outcome] = []
     if data.has_data:
         parameters = {"max_gap_seconds": data.scrape_interval_s * params.get("max_gap_scrape_intervals", 2.5)}
         outcomes = validate(suites, frames(data), parameters)
-    written = charts.render(data.series, out) if data.has_data else []
+    specs = chartdata.build(data, chartdata.thresholds(repo)) if data.has_data else []
+    written = charts.render(specs, out)
+    if specs:  # the data behind each chart, for readers and golden tests
+        atomic.write_text(out / "charts.json", json.dumps([c.as_dict() for c in specs], indent=1) + "\n")
     result = BuildResult(data, outcomes, written)
     result.seconds = time.monotonic() - started
     atomic.write_text(out / "report.json", json.dumps(summary(result), indent=2) + "\n")
     # report.md last: its presence means the folder is complete.
-    atomic.write_text(out / REPORT_MD, markdown.render(data, outcomes, written, result.seconds))
-    result.files = [*written, "report.json", REPORT_MD]
+    atomic.write_text(out / REPORT_MD, markdown.render(data, outcomes, specs, result.seconds))
+    result.files = [*written, *(["charts.json"] if specs else []), "report.json", REPORT_MD]
     return result
 
 

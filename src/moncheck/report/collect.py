@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from moncheck import httpauth
 from moncheck.promapi import Alertmanager, ApiError, Prometheus, format_duration
-from moncheck.report.slos import SloResult, evaluate_slos
+from moncheck.report.slos import SloResult, budget_series, evaluate_slos
 
 REQUESTS = "http_requests_total"
 ERRORS = 'http_requests_total{status_code=~"5.."}'
@@ -28,6 +30,7 @@ class AlertRow:
     firing_s: float
     source: str  # "prometheus" (ALERTS history) and/or "alertmanager" (active now)
     active_now: bool = False
+    intervals: list[tuple[float, float]] = field(default_factory=list)  # firing (start, end)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class ReportData:
     series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # chart/GX data
     counters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # raw counter samples
     gaps: list[dict[str, Any]] = field(default_factory=list)  # {series, timestamp, gap_seconds}
+    budget_series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # SLO id -> % left
     notes: list[str] = field(default_factory=list)
 
 
@@ -57,7 +61,7 @@ def _rate_window(step: float, scrape: float) -> str:
 
 
 def collect(prom: Prometheus, am: Alertmanager | None, service_url: str | None, since_s: float,
-            end: float, repo: Path) -> ReportData:
+            end: float, repo: Path, service_auth: httpauth.HttpAuth | None = None) -> ReportData:
     window = format_duration(since_s)
     start = end - since_s
     scrape = prom.scrape_interval()
@@ -77,14 +81,30 @@ def collect(prom: Prometheus, am: Alertmanager | None, service_url: str | None, 
             f"histogram_quantile(0.95, sum by (le) (increase({BUCKETS}[{window}])))", end)
         _collect_series(prom, data)
         data.slos = evaluate_slos(prom, repo, window, end, data.notes)
+        data.budget_series = budget_series(prom, repo, data.start, data.end, _step(data), data.notes)
     _collect_gaps(prom, data)
     _collect_alerts(prom, am, data)
-    data.health = fetch_health(service_url)
+    data.health = fetch_health(service_url, service_auth)
     return data
 
 
+def _step(data: ReportData) -> float:
+    return max(data.scrape_interval_s, (data.end - data.start) / MAX_POINTS)
+
+
+def intervals(times: list[float], step: float) -> list[tuple[float, float]]:
+    """Runs of sample times no more than 1.5 steps apart, as (first, last + step) intervals."""
+    out: list[tuple[float, float]] = []
+    for t in times:
+        if out and t - out[-1][1] <= 0.5 * step + 1e-9:
+            out[-1] = (out[-1][0], t + step)
+        else:
+            out.append((t, t + step))
+    return out
+
+
 def _collect_series(prom: Prometheus, data: ReportData) -> None:
-    step = max(data.scrape_interval_s, (data.end - data.start) / MAX_POINTS)
+    step = _step(data)
     rw = _rate_window(step, data.scrape_interval_s)
     queries = {
         "request_rate": f"sum(rate({REQUESTS}[{rw}]))",
@@ -106,7 +126,7 @@ def _collect_gaps(prom: Prometheus, data: ReportData) -> None:
     for s in prom.samples("up", data.window, data.end):
         name = f"{s['metric'].get('job')}/{s['metric'].get('instance')}"
         times = [t for t, _ in s["values"]]
-        for a, b in zip(times, times[1:]):
+        for a, b in pairwise(times):
             data.gaps.append({"series": name, "timestamp": b, "gap_seconds": b - a})
 
 
@@ -121,7 +141,8 @@ def _collect_alerts(prom: Prometheus, am: Alertmanager | None, data: ReportData)
             continue
         key = tuple(sorted(labels.items()))
         rows[key] = AlertRow(labels.get("alertname", "?"), labels.get("severity", ""), labels,
-                             times[0], times[-1], len(times) * step, "prometheus")
+                             times[0], times[-1], len(times) * step, "prometheus",
+                             intervals=[(a, min(b, data.end)) for a, b in intervals(times, step)])
     if am is not None:
         try:
             current = am.alerts()
@@ -136,20 +157,27 @@ def _collect_alerts(prom: Prometheus, am: Alertmanager | None, data: ReportData)
             for r in match:
                 r.source, r.active_now = "prometheus, alertmanager", True
             if not match:
+                since = _iso_seconds(a.get("startsAt"), data.end)
                 rows[tuple(sorted(labels.items()))] = AlertRow(
                     labels.get("alertname", "?"), labels.get("severity", ""), labels,
-                    data.end, data.end, 0.0, "alertmanager", active_now=True)
+                    since, data.end, data.end - since, "alertmanager", active_now=True,
+                    intervals=[(max(since, data.start), data.end)])
     data.alerts = sorted(rows.values(), key=lambda r: (r.first_seen, r.alertname))
 
 
-def fetch_health(service_url: str | None) -> dict[str, Any]:
+def fetch_health(service_url: str | None, auth: httpauth.HttpAuth | None = None) -> dict[str, Any]:
     if not service_url:
         return {"status": "unknown", "detail": "no service URL given"}
     url = service_url.rstrip("/") + "/health"
     try:
-        r = requests.get(url, timeout=5)
+        r = httpauth.session(auth).get(url, timeout=5)
+    except httpauth.AuthError as e:
+        return {"status": "unreachable", "url": url, "detail": str(e)}
     except requests.RequestException as e:
-        return {"status": "unreachable", "url": url, "detail": type(e).__name__}
+        return {"status": "unreachable", "url": url, "detail": httpauth.describe_failure(e)}
+    denied = httpauth.rejected(r.status_code, auth)
+    if denied:
+        return {"status": "unreachable", "url": url, "http": r.status_code, "detail": denied}
     try:
         body = r.json()
     except ValueError:
@@ -158,3 +186,13 @@ def fetch_health(service_url: str | None) -> dict[str, Any]:
     components = {k: (v or {}).get("status", "?") for k, v in checks.items()} if isinstance(checks, dict) else {}
     return {"status": body.get("status", "?") if isinstance(body, dict) else "?", "url": url,
             "http": r.status_code, "components": components}
+
+
+def _iso_seconds(text: Any, default: float) -> float:
+    """Unix seconds of an RFC 3339 time from Alertmanager (``default`` when unreadable)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return default

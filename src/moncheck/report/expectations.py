@@ -89,7 +89,9 @@ def validate(suites: list[SuiteSpec], frames: dict[str, Any], parameters: dict[s
     """Run every suite against its data frame; one Outcome per expectation."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
+from moncheck.report.chartdata import Chart
 from moncheck.report.collect import ReportData
 from moncheck.report.expectations import Outcome
 
@@ -21,7 +22,7 @@ def _dur(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
-def render(data: ReportData, outcomes: list[Outcome], charts: list[str], build_s: float | None = None) -> str:
+def render(data: ReportData, outcomes: list[Outcome], charts: list[Chart], build_s: float | None = None) -> str:
     failed = [o for o in outcomes if not o.success]
     out = [f"# Daily health report: {_ts(data.start)} to {_ts(data.end)}", ""]
     # Problems first: a reader must not mistake a report built on bad data for a good day.
@@ -71,8 +72,10 @@ def render(data: ReportData, outcomes: list[Outcome], charts: list[str], build_s
     else:
         out.append("No alert fired in the period.")
     if charts:
+        # Relative links: the charts sit beside report.md (in the folder and in the artifact).
         out += ["", "## Charts", ""]
-        out += [f"![{c[:-4]}]({c})" for c in charts]
+        for c in charts:
+            out += [f"![{c.title}]({c.file})", ""]
     notes = data.notes[1:] if not data.has_data else data.notes
     if notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in notes]

@@ -6,6 +6,7 @@ The SLI queries carry ``{{.window}}``; the report substitutes its own period, so
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,8 @@ def evaluate_slos(prom: Any, repo: Path, window: str, at: float, notes: list[str
     results = []
     for slo_id, slo, where in _specs(repo, notes):
         try:
-            objective = float(slo.get("objective"))  # type: ignore[arg-type]  # None -> TypeError, caught
-        except (TypeError, ValueError):
+            objective = float(slo["objective"])
+        except (KeyError, TypeError, ValueError):
             notes.append(f"SLO {slo_id} ({where}): objective is not a number")
             continue
         expr = error_ratio_expr(slo, window)
@@ -82,3 +83,33 @@ def evaluate_slos(prom: Any, repo: Path, window: str, at: float, notes: list[str
         avail = None if ratio is None else 100.0 * (1.0 - ratio)
         results.append(SloResult(slo_id, objective, avail, ratio, where))
     return results
+
+
+SLO_PERIOD = "30d"  # Sloth prometheus/v1 specs have no period field: Sloth's default
+
+
+def budget_series(prom: Any, repo: Path, start: float, end: float, step: float,
+                  notes: list[str]) -> dict[str, list[tuple[float, float]]]:
+    """SLO id -> (time, percent of the period's error budget left), over [start, end].
+
+    At each step the SLI's error ratio over the SLO period ending there is compared with the
+    budget ``1 - objective``: 100 = untouched, 0 = spent, negative = overspent."""
+    from moncheck.promapi import ApiError
+
+    out: dict[str, list[tuple[float, float]]] = {}
+    for slo_id, slo, where in _specs(repo, []):
+        try:
+            budget = 1.0 - float(slo["objective"]) / 100.0
+        except (KeyError, TypeError, ValueError):
+            continue
+        expr = error_ratio_expr(slo, SLO_PERIOD)
+        if expr is None or budget <= 0:
+            continue
+        try:
+            result = prom.query_range(expr, start, end, step)
+        except ApiError as e:
+            notes.append(f"SLO {slo_id} ({where}): budget query failed: {e}")
+            continue
+        values = result[0]["values"] if result else []
+        out[slo_id] = [(t, 100.0 * (1.0 - v / budget)) for t, v in values if not math.isnan(v)]
+    return out

@@ -27,6 +27,7 @@ from .server import (
     make_server,
     make_service_handler,
 )
+from .telemetry import Telemetry, current_log_fields
 
 DEFAULT_CATALOG = Path("monitoring/catalog/metrics.yml")
 
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--schemas", type=Path, default=None,
                    help="directory of analytics-*.schema.json (default: policies/schemas of the catalog's repository)")
     p.add_argument("--log-file", type=Path, default=None, help="request log (default: stdout)")
+    p.add_argument("--error-log-file", type=Path, default=None, help="lines at level error, again (the seed's logs/error.log)")
+    p.add_argument("--errors-policy", type=Path, default=None,
+                   help="error-tracking policy (default: monitoring/errors/errors.yml of the catalog's repository)")
+    p.add_argument("--no-telemetry", action="store_true",
+                   help="run without sentry-sdk and OpenTelemetry (overhead benchmark only; log ids are zero)")
+    p.add_argument("--tracing-policy", type=Path, default=None,
+                   help="tracing policy (default: monitoring/tracing/tracing.yml of the catalog's repository)")
     p.add_argument("--environment", default=os.environ.get("NODE_ENV", "local"))
     p.add_argument("--uptime-interval", type=float, default=10.0,
                    help="seconds between self uptime checks (0 disables)")
@@ -62,6 +70,24 @@ def _schema_dir(args: argparse.Namespace) -> Path:
     repo = args.catalog.resolve().parent.parent.parent
     candidate = repo / "policies" / "schemas"
     return candidate if candidate.is_dir() else resources.schema_dir()
+
+
+def _policy(given: Path | None, catalog: Path, rel: str) -> Path:
+    """The policy file: given, or the catalog's repository's, or this package's repository's."""
+    if given is not None:
+        return given
+    for repo in (catalog.resolve().parent.parent.parent, Path(__file__).resolve().parents[3]):
+        if (repo / rel).is_file():
+            return repo / rel
+    return Path(rel)
+
+
+def _telemetry(args: argparse.Namespace) -> Telemetry:
+    from moncheck.telemetry.spec import load_errors, load_tracing
+
+    errors = load_errors(_policy(args.errors_policy, args.catalog, "monitoring/errors/errors.yml"))
+    tracing = load_tracing(_policy(args.tracing_policy, args.catalog, "monitoring/tracing/tracing.yml"))
+    return Telemetry(errors, tracing, args.environment, enabled=not args.no_telemetry)
 
 
 def _initialise_failure_series(app: App, uptime: bool) -> None:
@@ -97,23 +123,33 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as e:
         return _fail(str(e))
 
+    from moncheck.telemetry.spec import SpecError
+    try:
+        telemetry = _telemetry(args)
+    except (SpecError, ValueError) as e:
+        return _fail(str(e))
+
     log_stream: TextIO
+    error_stream: TextIO | None = None
     try:
         log_stream = open(args.log_file, "a", encoding="utf-8", buffering=1) if args.log_file else sys.stdout
+        if args.error_log_file:
+            error_stream = open(args.error_log_file, "a", encoding="utf-8", buffering=1)
     except OSError as e:
-        return _fail(f"{args.log_file}: cannot open log file: {e.strerror}")
-    logger = JsonLogger(log_stream, args.environment)
+        telemetry.shutdown()
+        return _fail(f"{e.filename}: cannot open log file: {e.strerror}")
+    logger = JsonLogger(log_stream, args.environment, current_log_fields, error_stream)
 
     faults = Faults(set(), args.memory_cap_mb)
     db = Database(metrics, faults)
     health = Health(metrics, faults, db, args.memory_limit_mb)
-    app = App(metrics, db, health, analytics)
+    app = App(metrics, db, health, analytics, telemetry.page_config())
     faults.known_routes = app.templates
     health.check()  # the health gauge has values before the first /health request
     _initialise_failure_series(app, uptime=args.uptime_interval > 0)
 
     try:
-        service = make_server(args.host, args.port, make_service_handler(app, faults, logger))
+        service = make_server(args.host, args.port, make_service_handler(app, faults, logger, telemetry))
     except OSError as e:
         return _fail(f"cannot listen on {args.host}:{args.port}: {e.strerror}")
     try:
@@ -144,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             s.shutdown()
             s.server_close()
         faults.stop()
+        telemetry.shutdown()  # flush queued spans and events before the process goes
         if log_stream is not sys.stdout:
             log_stream.close()
+        if error_stream is not None:
+            error_stream.close()
     print("moncheck.service: stopped", file=sys.stderr, flush=True)
     return 0
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+import uuid
+import zlib
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +21,8 @@ from .db import Database
 from .health import Health
 from .metrics import ServiceMetrics
 
+STATIC = Path(__file__).resolve().parent / "static"
+_STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".html": "text/html; charset=utf-8"}
 USER_TYPES = frozenset({"anonymous", "free", "premium", "enterprise", "admin"})
 UNMATCHED = "unmatched"
 
@@ -73,9 +79,26 @@ def _page(title: str) -> Response:
     return Response(200, html, "text/html; charset=utf-8")
 
 
+def _png(width: int, height: int) -> bytes:
+    """The page's hero image, made here (nothing to download or commit): seeded noise, because
+    Chromium does not count low-entropy images (a solid fill) as LCP candidates."""
+    import random
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rnd = random.Random(14)
+    raw = b"".join(b"\x00" + rnd.randbytes(width * 3) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
 class App:
-    def __init__(self, metrics: ServiceMetrics, db: Database, health: Health, analytics: Analytics) -> None:
+    def __init__(self, metrics: ServiceMetrics, db: Database, health: Health, analytics: Analytics,
+                 page_config: dict[str, Any] | None = None) -> None:
         self.metrics, self.db, self.health, self.analytics = metrics, db, health, analytics
+        # The frontend's settings (DSN, environment, filters), embedded in the dashboard page.
+        self.page_config = page_config or {}
+        self._hero = _png(240, 120)  # ~86 KB, shown at 1200x600
         self.routes: list[Route] = []
         add = self._add
         add("GET", "/", lambda r: _page("GoCarbonTracker"))
@@ -99,6 +122,9 @@ class App:
         add("GET", "/api/settings", self.settings)
         add("POST", "/api/auth/login", self.login)
         add("POST", "/api/auth/logout", self.logout)
+        add("GET", "/static/:file", self.static_file)
+        add("GET", "/static/vendor/:file", self.static_file)
+        add("GET", "/images/:file", self.image)
         for route in SCHEMAS:
             add("POST", route, self.analytics_endpoint)
 
@@ -131,8 +157,31 @@ class App:
 
     # ------------------------------------------------------------------ handlers
     def dashboard(self, req: Request) -> Response:
+        """The seed's frontend on a real page: web-vitals, the frontend logger, Sentry (see static/)."""
         self._track(req, "view", "dashboard")
-        return _page("Dashboard")
+        try:
+            html = (STATIC / "app.html").read_text(encoding="utf-8")
+        except OSError:
+            return _page("Dashboard")
+        config = json.dumps(self.page_config).replace("<", "\\u003c")
+        # One image URL per page view: Chromium serialises concurrent loads of one URL (its cache
+        # lock), so several pages in a drill would wait for each other's delayed image.
+        html = html.replace('src="/images/hero.png"', f'src="/images/hero.png?v={uuid.uuid4().hex}"')
+        return Response(200, html.replace("__CONFIG__", config), "text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+    def static_file(self, req: Request) -> Response:
+        name = req.params["file"]
+        folder = STATIC / "vendor" if req.route.startswith("/static/vendor/") else STATIC
+        path = folder / name
+        if "/" in name or name.startswith(".") or path.suffix not in _STATIC_TYPES or not path.is_file():
+            return Response(404, {"error": f"no static file {name}"})
+        return Response(200, path.read_bytes(), _STATIC_TYPES[path.suffix], headers={"Cache-Control": "no-store"})
+
+    def image(self, req: Request) -> Response:
+        if req.params["file"] != "hero.png":
+            return Response(404, {"error": "no such image"})
+        return Response(200, self._hero, "image/png", headers={"Cache-Control": "no-store"})
 
     def health_endpoint(self, req: Request) -> Response:
         report = self.health.check()
@@ -143,6 +192,10 @@ class App:
         # Keep health_check_status current without /health traffic; the value exposed is the
         # last completed check (at most one scrape interval old).
         self.health.refresh_async()
+        if "application/openmetrics-text" in (req.headers.get("Accept") or ""):
+            # Prometheus asks for OpenMetrics first; exemplars (trace ids) exist only there.
+            from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST
+            return Response(200, self.metrics.exposition(openmetrics=True), CONTENT_TYPE_LATEST)
         return Response(200, self.metrics.exposition(), "text/plain; version=0.0.4; charset=utf-8")
 
     def list_companies(self, req: Request) -> Response:

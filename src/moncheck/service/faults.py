@@ -24,6 +24,7 @@ class FaultError(ValueError):
 @dataclass
 class FaultState:
     error_ratio: float = 0.0
+    exception_ratio: float = 0.0  # a real exception in the handler: error tracking, error log line
     latency_ms: float = 0.0
     db_failures: float = 0.0
     db_latency_ms: float = 0.0
@@ -46,7 +47,7 @@ def parse_update(body: Any, known_routes: set[str]) -> dict[str, Any]:
         raise FaultError("body must be a JSON object")
     out: dict[str, Any] = {}
     for key, value in body.items():
-        if key == "error_ratio":
+        if key in ("error_ratio", "exception_ratio"):
             out[key] = _number(key, value, 0, 1)
         elif key in ("latency_ms", "db_latency_ms"):
             out[key] = _number(key, value, 0, MAX_LATENCY_MS)
@@ -60,7 +61,7 @@ def parse_update(body: Any, known_routes: set[str]) -> dict[str, Any]:
             out[key] = _routes(value, known_routes)
         else:
             raise FaultError(
-                f"{key}: unknown fault (known: error_ratio, latency_ms, db_failures, db_latency_ms, "
+                f"{key}: unknown fault (known: error_ratio, exception_ratio, latency_ms, db_failures, db_latency_ms, "
                 "memory_growth_mb_per_s, health, routes)"
             )
     return out
@@ -121,6 +122,7 @@ class Faults:
         self._lock = threading.Lock()
         self._state = FaultState()
         self._errors = _Ratio()
+        self._exceptions = _Ratio()
         self._db = _Ratio()
         self._ballast: list[bytearray] = []
         self._ballast_bytes = 0
@@ -145,7 +147,7 @@ class Faults:
     def clear(self) -> dict[str, Any]:
         with self._lock:
             self._state = FaultState()
-            self._errors, self._db = _Ratio(), _Ratio()
+            self._errors, self._exceptions, self._db = _Ratio(), _Ratio(), _Ratio()
             self._ballast.clear()  # large blocks are mmap'd, so dropping them returns RSS to the OS
             self._ballast_bytes = 0
         return self.snapshot()
@@ -166,6 +168,10 @@ class Faults:
     def request_error(self, route: str) -> bool:
         with self._lock:
             return self._applies(route) and self._errors.hit(self._state.error_ratio)
+
+    def request_exception(self, route: str) -> bool:
+        with self._lock:
+            return self._applies(route) and self._exceptions.hit(self._state.exception_ratio)
 
     def db_call(self) -> tuple[float, bool]:
         """(delay seconds, fail?) for one simulated database call."""

@@ -141,5 +141,9 @@ class ServiceMetrics:
     def __getitem__(self, name: str) -> CatalogMetric:
         return self.by_name[name]
 
-    def exposition(self) -> bytes:
+    def exposition(self, openmetrics: bool = False) -> bytes:
+        """Prometheus text format, or OpenMetrics (the only one that carries exemplars)."""
+        if openmetrics:
+            from prometheus_client.openmetrics import exposition as om
+            return om.generate_latest(self.registry)
         return prometheus_client.generate_latest(self.registry)

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,6 +16,7 @@ from .app import App, Request, Response
 from .db import DatabaseError
 from .faults import FaultError, Faults
 from .logs import JsonLogger
+from .telemetry import InjectedError, RequestContext, Telemetry
 
 MAX_BODY = 1 << 20
 
@@ -71,7 +73,8 @@ class _BaseHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
-def make_service_handler(app: App, faults: Faults, logger: JsonLogger) -> type[BaseHTTPRequestHandler]:
+def make_service_handler(app: App, faults: Faults, logger: JsonLogger,
+                         telemetry: Telemetry) -> type[BaseHTTPRequestHandler]:
     http_total = app.metrics["http_requests_total"]
     http_duration = app.metrics["http_request_duration_seconds"]
     active = app.metrics["http_active_connections"].single()
@@ -92,25 +95,30 @@ def make_service_handler(app: App, faults: Faults, logger: JsonLogger) -> type[B
             path = self.path.split("?", 1)[0]
             method = self.command
             route, handler, params = app.resolve(method, path)
-            body = self._read_body()
-            if isinstance(body, int):
-                status = body
-            else:
-                resp = self._dispatch(method, path, route, handler, params, body)
-                status = resp.status
-                self._send(resp)
-            elapsed = time.perf_counter() - start
-            # Labelled by route TEMPLATE, never the raw path. Only cataloged methods have a do_*;
-            # anything else gets the stdlib's 501 without touching the metrics.
-            labels = {"method": method, "route": route, "status_code": str(status)}
-            http_total.labels(**labels).inc()
-            http_duration.labels(**labels).observe(elapsed)
-            logger.request(method=method, url=self.path, status=status, duration_ms=elapsed * 1000,
-                           user_agent=self.headers.get("User-Agent"), ip=self.client_address[0],
-                           user_id=self.headers.get("X-User-Id"))
+            with telemetry.request(method, route, path, self.headers) as req:
+                body = self._read_body()
+                if isinstance(body, int):
+                    status = body
+                else:
+                    resp = self._dispatch(method, path, route, handler, params, body, req)
+                    resp.headers["X-Request-Id"] = req.request_id
+                    status = resp.status
+                    self._send(resp)
+                elapsed = time.perf_counter() - start
+                req.attributes["http.response.status_code"] = status
+                # Labelled by route TEMPLATE, never the raw path. Only cataloged methods have a do_*;
+                # anything else gets the stdlib's 501 without touching the metrics.
+                labels = {"method": method, "route": route, "status_code": str(status)}
+                http_total.labels(**labels).inc()
+                # The exemplar names only a trace that is kept (sampled): it must lead somewhere.
+                exemplar = {"trace_id": req.trace_id} if req.sampled else None
+                http_duration.labels(**labels).observe(elapsed, exemplar)
+                logger.request(method=method, url=self.path, route=route, status=status,
+                               duration_ms=elapsed * 1000, user_agent=self.headers.get("User-Agent"),
+                               ip=self.client_address[0])
 
         def _dispatch(self, method: str, path: str, route: str, handler: Any, params: dict[str, str],
-                      body: bytes) -> Response:
+                      body: bytes, req: RequestContext) -> Response:
             delay = faults.request_latency(route)
             if delay:
                 time.sleep(delay)
@@ -121,13 +129,21 @@ def make_service_handler(app: App, faults: Faults, logger: JsonLogger) -> type[B
             if faults.request_error(route):
                 return Response(500, {"error": "internal server error (injected fault)"})
             try:
+                if faults.request_exception(route):
+                    raise InjectedError(f"injected unhandled error on {route}")
                 return handler(Request(method, path, route, params, self.headers, body))
             except InvalidBody as e:
+                # Offered to error tracking like any error: the policy's filter drops it.
+                telemetry.capture(e, req)
+                logger.log("warn", "Validation error", route=route, field=e.field, error=str(e),
+                           error_type=type(e).__name__)
                 return Response(400, {"error": "invalid request body", "field": e.field, "message": str(e)})
             except DatabaseError as e:
                 return Response(500, {"error": "database error", "error_type": e.error_type})
             except Exception as e:  # noqa: BLE001 - a handler bug is a 500, not a dead connection
-                logger.log("error", "Unhandled error", route=route, error=repr(e))
+                event_id = telemetry.capture(e, req)
+                logger.log("error", "Unhandled error", route=route, error=repr(e), error_type=type(e).__name__,
+                           stack="".join(traceback.format_exception(e))[-4000:], sentry_event_id=event_id)
                 return Response(500, {"error": "internal server error"})
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from moncheck.httpauth import HttpAuth
 from moncheck.promapi import Prometheus
 from moncheck.slo import promql
 from moncheck.slo.gofmt import go_float, prom_duration
@@ -31,9 +32,10 @@ class Row:
                                                                  else -math.inf)
 
 
-def measure(slo: SLO, base: str, timeout: float = 30.0) -> Row:
-    """Raises ``promapi.ApiError`` when Prometheus cannot be reached or rejects a query."""
-    prom = Prometheus(base, timeout)
+def measure(slo: SLO, base: str, timeout: float = 30.0, auth: HttpAuth | None = None) -> Row:
+    """Raises ``promapi.ApiError`` when Prometheus cannot be reached or rejects a query
+    (``auth``: the target's credentials and TLS, ``moncheck.httpauth``)."""
+    prom = Prometheus(base, timeout, auth)
     period = prom_duration(slo.period_ms)
     if slo.error_ratio_query is not None:
         ratio = prom.scalar(promql.fill_window(slo.error_ratio_query, period))

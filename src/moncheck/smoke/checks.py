@@ -7,15 +7,15 @@ can be driven from elsewhere (bench, CLI) and unit-tested against small fake ser
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from moncheck import toolchain
 from moncheck.smoke import repo as repo_mod
-from moncheck.smoke.retry import SmokeFailure, Response, http_get
+from moncheck.smoke.retry import Response, SmokeFailure, http_get
 from moncheck.smoke.targets import Target, UptimeCheck
 
 HEALTHY = "healthy"
@@ -25,7 +25,7 @@ def uptime(target: Target, check: UptimeCheck, attempts: int = 3) -> Response:
     """The check's URL answers ``expected_status`` within its timeout."""
     url = target.check_url(check)
     resp = http_get(url, f"uptime {check.name}", timeout=check.timeout, attempts=attempts,
-                    expected_status=check.expected_status)
+                    expected_status=check.expected_status, auth=target.auth_for(url))
     if resp.elapsed > check.timeout:  # pragma: no cover - requests enforces per-read timeouts only
         raise SmokeFailure(f"uptime {check.name}", url, f"took {resp.elapsed:.2f}s > {check.timeout:g}s")
     return resp
@@ -36,7 +36,7 @@ def health(target: Target, schema_path: Path) -> dict[str, Any]:
     import jsonschema
 
     url = target.url("service_url") + "/health"
-    resp = http_get(url, "health endpoint", expected_status=None)
+    resp = http_get(url, "health endpoint", expected_status=None, auth=target.auth_of("service"))
     try:
         doc = resp.json()
     except ValueError:
@@ -61,7 +61,7 @@ def health(target: Target, schema_path: Path) -> dict[str, Any]:
 
 def metrics_text(target: Target) -> tuple[str, str]:
     url = target.url("service_url") + "/metrics"
-    return url, http_get(url, "metrics endpoint").text
+    return url, http_get(url, "metrics endpoint", auth=target.auth_of("service")).text
 
 
 def missing_metrics(text: str, cataloged: dict[str, str]) -> list[str]:
@@ -85,7 +85,7 @@ def missing_metrics(text: str, cataloged: dict[str, str]) -> list[str]:
 
 def promtool_lint(text: str, timeout: float = 20.0) -> list[str] | None:
     """Problems ``promtool check metrics`` reports; None when promtool is not installed."""
-    exe = shutil.which("promtool")
+    exe = toolchain.find("promtool")
     if not exe:
         return None
     proc = subprocess.run([exe, "check", "metrics"], input=text, capture_output=True, text=True,
@@ -101,7 +101,7 @@ def promtool_lint(text: str, timeout: float = 20.0) -> list[str] | None:
 
 def prom_api(target: Target, path: str, what: str) -> Any:
     url = target.url("prometheus_url") + path
-    resp = http_get(url, what)
+    resp = http_get(url, what, auth=target.auth_of("prometheus"))
     try:
         body = resp.json()
     except ValueError:
@@ -111,8 +111,10 @@ def prom_api(target: Target, path: str, what: str) -> Any:
     return body["data"]
 
 
-def ready(base: str, what: str) -> None:
-    http_get(base.rstrip("/") + "/-/ready", what)
+def ready(target: Target, name: str, what: str) -> None:
+    """``/-/ready`` of target ``name`` (``prometheus`` or ``alertmanager``) answers 200."""
+    base = target.url(f"{name}_url")
+    http_get(base + "/-/ready", what, auth=target.auth_of(name))
 
 
 def scrape_targets(target: Target) -> list[tuple[str, str, str]]:
@@ -167,7 +169,7 @@ def firing_critical(target: Target) -> list[str]:
 
 def alertmanager_config(target: Target) -> dict[str, Any]:
     url = target.url("alertmanager_url") + "/api/v2/status"
-    resp = http_get(url, "Alertmanager status")
+    resp = http_get(url, "Alertmanager status", auth=target.auth_of("alertmanager"))
     try:
         original = resp.json()["config"]["original"]
         return yaml.safe_load(original) or {}
@@ -178,7 +180,7 @@ def alertmanager_config(target: Target) -> dict[str, Any]:
 def failed_notifications(target: Target) -> float:
     """Sum of ``alertmanager_notifications_failed_total`` over all integrations (and reasons)."""
     url = target.url("alertmanager_url") + "/metrics"
-    text = http_get(url, "Alertmanager metrics").text
+    text = http_get(url, "Alertmanager metrics", auth=target.auth_of("alertmanager")).text
     total = 0.0
     for line in text.splitlines():
         if line.startswith("alertmanager_notifications_failed_total"):

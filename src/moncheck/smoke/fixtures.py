@@ -7,10 +7,10 @@ Registered through the ``pytest11`` entry point ``moncheck_smoke``. Heavy import
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import pytest
 
@@ -117,9 +117,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             reason="the environment lists no uptime checks"))], ids=["none"])
 
 
+_SMOKE_IDS: set[str] = set()  # node ids of items marked `smoke` (not merely named so)
+
+
+@pytest.hookimpl(trylast=True)  # after conftest files have added their markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The "did not grow during the run" checks need the rest of the run to have happened.
     items.sort(key=lambda it: it.get_closest_marker("smoke_last") is not None)
+    _SMOKE_IDS.update(it.nodeid for it in items if it.get_closest_marker("smoke") is not None)
 
 
 # ------------------------------------------------------------------ fixtures
@@ -163,15 +168,18 @@ def smoke_target(smoke_run: SmokeRun) -> Target:
 
 
 @pytest.fixture(scope="session")
-def smoke_hosts(smoke_run: SmokeRun) -> list[Any]:
-    """testinfra hosts: ``ssh://host`` for each host the environment lists, else local."""
-    import testinfra
+def smoke_hosts(smoke_run: SmokeRun) -> Iterator[list[Any]]:
+    """testinfra hosts: ``ssh://host`` for each host the environment lists, else local.
 
-    from moncheck.smoke.targets import is_local_host
+    Remote hosts need the SSH key the environment file names (``ssh.key_env``, a repository
+    secret in the workflows); without one, host checks are skipped with that reason."""
+    from moncheck.smoke import sshkeys
 
-    hosts = smoke_run.target.hosts or ("local",)
-    return [testinfra.get_host("local://" if is_local_host(h) else h if "://" in h else f"ssh://{h}")
-            for h in hosts]
+    try:
+        with sshkeys.hosts(smoke_run.target) as hosts:
+            yield hosts
+    except sshkeys.NoKey as e:
+        pytest.skip(f"host checks skipped: {e}")
 
 
 # ------------------------------------------------------------------ reporting
@@ -195,7 +203,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if _SUMMARY is None or "smoke" not in report.keywords:
+    if _SUMMARY is None or report.nodeid not in _SMOKE_IDS:
         return
     results = _SUMMARY.results
     prev = results.get(report.nodeid)

@@ -7,11 +7,13 @@ at most ``attempts * timeout + sum(backoffs)`` seconds per check.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from collections.abc import Callable
 
 import requests
+
+from moncheck import httpauth
 
 T = TypeVar("T")
 
@@ -95,8 +97,6 @@ class _RetryableStatus(Exception):
 # try once, so a dead service costs one retry budget per run instead of one per check.
 _dead: set[str] = set()
 
-_session = requests.Session()
-_session.trust_env = False  # never route smoke traffic through a proxy from the environment
 
 
 def http_get(
@@ -107,11 +107,14 @@ def http_get(
     attempts: int = DEFAULT_ATTEMPTS,
     backoff: float = DEFAULT_BACKOFF,
     expected_status: int | None = 200,
+    auth: httpauth.HttpAuth | None = None,
 ) -> Response:
-    """GET with timeout and retries (connection errors, timeouts and 5xx are retried).
+    """GET with timeout and retries (connection errors, timeouts and 5xx are retried), with the
+    target's credentials and TLS settings (``auth``; the session never reads proxy variables).
 
     Raises SmokeFailure naming ``what``, the URL and what came back when the status is not
-    ``expected_status`` after the last try.
+    ``expected_status`` after the last try; rejected or missing credentials and TLS failures
+    are one line without any secret.
     """
 
     from urllib.parse import urlsplit
@@ -121,10 +124,14 @@ def http_get(
     known_dead = endpoint in _dead
     if known_dead:
         attempts = 1
+    try:
+        session = httpauth.session(auth)
+    except httpauth.AuthError as e:
+        raise SmokeFailure(what, url, f"credentials unavailable: {e}") from None
 
     def once() -> Response:
         start = time.monotonic()
-        r = _session.get(url, timeout=timeout)
+        r = session.get(url, timeout=timeout)
         resp = Response(url, r.status_code, time.monotonic() - start, r.text)
         if expected_status is not None and resp.status != expected_status and resp.status >= 500:
             raise _RetryableStatus(resp)
@@ -137,6 +144,8 @@ def http_get(
         resp = e.response
     except requests.Timeout:
         raise SmokeFailure(what, url, f"no response within {timeout:g}s ({attempts} tries)") from None
+    except requests.exceptions.SSLError as e:
+        raise SmokeFailure(what, url, httpauth.describe_failure(e)) from None
     except requests.ConnectionError as e:
         reason = _short_reason(e)
         _dead.add(endpoint)
@@ -145,6 +154,9 @@ def http_get(
     except requests.RequestException as e:
         raise SmokeFailure(what, url, f"request failed: {e}") from None
     _dead.discard(endpoint)
+    denied = httpauth.rejected(resp.status, auth) if resp.status != expected_status else None
+    if denied:
+        raise SmokeFailure(what, url, denied)
     if expected_status is not None and resp.status != expected_status:
         raise SmokeFailure(what, url, f"HTTP {resp.status}, expected {expected_status}: {resp.text[:120]}")
     return resp

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
-from moncheck import durations, yamlpos
+from moncheck import durations, httpauth, yamlpos
 from moncheck.netutil import is_loopback
 
 URL_KEYS = ("service_url", "prometheus_url", "alertmanager_url")
@@ -44,6 +44,43 @@ class UptimeCheck:
 
 
 @dataclass(frozen=True)
+class SshConfig:
+    """Host checks over SSH: the private key (and optionally known hosts) from variables."""
+
+    source: str  # "monitoring/uptime/production.yml:9"
+    key_env: str | None = None
+    known_hosts_env: str | None = None
+    user: str | None = None
+    port: int | None = None
+
+
+RUNNERS = ("github-hosted", "self-hosted")
+
+
+def _ssh(doc: Any, shown: str) -> SshConfig | None:
+    node = doc.get("ssh")
+    if node is None:
+        return None
+    where = f"{shown}:{yamlpos.line_of(doc, 'ssh')}"
+    if not isinstance(node, dict):
+        raise TargetError(f"{where}: ssh must be a mapping (user, key_env, known_hosts_env, port)")
+    unknown = sorted(set(node) - {"user", "key_env", "known_hosts_env", "port"})
+    if unknown:
+        raise TargetError(f"{shown}:{yamlpos.line_of(node, unknown[0])}: ssh.{unknown[0]}: not allowed "
+                          "(the key itself never goes here: name a variable with key_env)")
+    for key in ("key_env", "known_hosts_env"):
+        v = node.get(key)
+        if v is not None and not (isinstance(v, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v)):
+            raise TargetError(f"{shown}:{yamlpos.line_of(node, key)}: ssh.{key} must name an environment variable")
+    port = node.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+        raise TargetError(f"{shown}:{yamlpos.line_of(node, 'port')}: ssh.port must be a TCP port")
+    user = node.get("user")
+    return SshConfig(where, node.get("key_env"), node.get("known_hosts_env"),
+                     str(user) if user is not None else None, port)
+
+
+@dataclass(frozen=True)
 class Target:
     environment: str
     source: str  # file the target was read from (relative display path) or "<options>"
@@ -56,6 +93,23 @@ class Target:
     checks: tuple[UptimeCheck, ...] = ()
     explicit: bool = False  # the user named this target (env file chosen, option or env var)
     explicit_urls: frozenset[str] = field(default_factory=frozenset)
+    # target (service, prometheus, alertmanager) -> credentials/TLS (moncheck.httpauth)
+    auth: Mapping[str, httpauth.HttpAuth] = field(default_factory=dict, hash=False, compare=False)
+    runner: str | None = None  # github-hosted | self-hosted: where scheduled workflows can reach it
+    ssh: SshConfig | None = None
+
+    def auth_of(self, name: str) -> httpauth.HttpAuth | None:
+        """Credentials of target ``name`` (``prometheus``...), None when it has none."""
+        return self.auth.get(name)
+
+    def auth_for(self, url: str) -> httpauth.HttpAuth | None:
+        """Credentials for ``url``: those of the target whose base URL it is under (an uptime
+        check on another host gets none, so credentials never leak to a third party)."""
+        bases = sorted(((getattr(self, httpauth.URL_KEY[n]) or "").rstrip("/"), n) for n in httpauth.TARGETS)
+        for base, name in sorted(bases, key=lambda b: -len(b[0])):
+            if base and (url == base or url.startswith(base + "/") or url.startswith(base + "?")):
+                return self.auth.get(name)
+        return None
 
     def url(self, key: str) -> str:
         value = getattr(self, key)
@@ -75,7 +129,7 @@ class Target:
     def with_urls(self, urls: Mapping[str, str | None]) -> Target:
         """Fill the URLs that are still missing (e.g. from the local stack)."""
         filled = {k: v for k, v in urls.items() if k in URL_KEYS and v and not getattr(self, k)}
-        return replace(self, **filled)
+        return replace(self, **cast(Any, filled))
 
 
 def _num(doc: Any, key: str, where: str, default: float | None) -> float | None:
@@ -133,33 +187,43 @@ def load_env_file(path: Path, display: str | None = None) -> Target:
     for key in URL_KEYS:
         value = doc.get(key)
         if value is not None and not (isinstance(value, str) and urlsplit(value).scheme in ("http", "https")):
-            raise TargetError(f"{shown}:{doc.line_of(key)}: {key} must be an http(s) URL or null, got {value!r}")
+            raise TargetError(f"{shown}:{yamlpos.line_of(doc, key)}: {key} must be an http(s) URL or null, got {value!r}")
         urls[key] = value
     hosts_raw = doc.get("hosts") or []
     if not isinstance(hosts_raw, list) or not all(isinstance(h, str) for h in hosts_raw):
-        raise TargetError(f"{shown}:{doc.line_of('hosts')}: hosts must be a list of host names")
+        raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'hosts')}: hosts must be a list of host names")
     node_exporter = doc.get("node_exporter", False)
     if isinstance(node_exporter, dict):  # {enabled: true, port: 9100} is accepted too
         node_exporter = node_exporter.get("enabled", True)
     if not isinstance(node_exporter, bool):
-        raise TargetError(f"{shown}:{doc.line_of('node_exporter')}: node_exporter must be true or false")
+        raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'node_exporter')}: node_exporter must be true or false")
     checks_raw = doc.get("checks") or []
     if not isinstance(checks_raw, list):
-        raise TargetError(f"{shown}:{doc.line_of('checks')}: checks must be a list")
-    lines = getattr(checks_raw, "item_lines", [doc.line_of("checks")] * len(checks_raw))
+        raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'checks')}: checks must be a list")
+    lines = getattr(checks_raw, "item_lines", [yamlpos.line_of(doc, "checks")] * len(checks_raw))
     checks = tuple(_parse_check(c, shown, ln) for c, ln in zip(checks_raw, lines))
     names = [c.slug for c in checks]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise TargetError(f"{shown}:{doc.line_of('checks')}: duplicate check names: {', '.join(dupes)}")
+        raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'checks')}: duplicate check names: {', '.join(dupes)}")
+    try:
+        auth = httpauth.parse(doc, shown, path.parent)
+    except httpauth.AuthConfigError as e:
+        raise TargetError(str(e)) from None
+    runner = doc.get("runner")
+    if runner is not None and runner not in RUNNERS:
+        raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'runner')}: runner must be one of {', '.join(RUNNERS)}, got {runner!r}")
     return Target(
         environment=str(doc.get("environment") or path.stem),
         source=shown,
+        auth=auth,
+        runner=runner,
+        ssh=_ssh(doc, shown),
         hosts=tuple(hosts_raw),
         node_exporter=node_exporter,
         min_free_disk_percent=_num(doc, "min_free_disk_percent", shown, None),
         checks=checks,
-        **urls,
+        **cast(Any, urls),
     )
 
 
@@ -175,10 +239,16 @@ def resolve(
     """
     chosen = env_name or environ.get("MONCHECK_ENV") or None
     name = chosen or DEFAULT_ENV
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise TargetError(f"invalid environment name {name!r}")
-    rel = f"monitoring/uptime/{name}.yml"
-    path = repo / rel
+    if name.endswith((".yml", ".yaml")):  # an environment file kept elsewhere
+        path = Path(name)
+        rel = name
+        if not path.is_file():
+            raise TargetError(f"{name}: no such environment file")
+    elif not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise TargetError(f"invalid environment name {name!r} (a name of monitoring/uptime/, or a .yml file)")
+    else:
+        rel = f"monitoring/uptime/{name}.yml"
+        path = repo / rel
     if path.is_file():
         target = load_env_file(path, rel)
     elif chosen:
@@ -193,7 +263,7 @@ def resolve(
             if urlsplit(value).scheme not in ("http", "https"):
                 raise TargetError(f"{key}: not an http(s) URL: {value!r}")
             overrides[key] = value
-    target = replace(target, explicit=bool(chosen), explicit_urls=frozenset(overrides), **overrides)
+    target = replace(target, explicit=bool(chosen), explicit_urls=frozenset(overrides), **cast(Any, overrides))
     check_loopback(target)
     return target
 

@@ -153,8 +153,11 @@ def _dummy_file(secrets: Path, name: str, value: str) -> str:
     return str(p)
 
 
-def redirect_receivers(cfg: dict, sink: str, smtp: str, secrets: Path) -> dict:
-    """Point every receiver integration at the sink; secrets become dummy values (in temp files)."""
+def redirect_receivers(cfg: dict, sink: str, smtp: str, secrets: Path, shadow: bool = True) -> dict:
+    """Point every receiver integration at the sink; secrets become dummy values (in temp files).
+
+    ``shadow``: add a webhook to ``/shadow/<receiver>`` to each receiver that notifies anyone.
+    """
     g = cfg.setdefault("global", {}) or {}
     cfg["global"] = g
     for key in list(g):
@@ -190,6 +193,10 @@ def redirect_receivers(cfg: dict, sink: str, smtp: str, secrets: Path) -> dict:
             n = len(rec.pop(key) or [])
             rec.setdefault("webhook_configs", []).extend(
                 {"url": f"{sink}/webhook/{name}", "send_resolved": True} for _ in range(n))
+        if shadow and any(rec.get(k) for k in rec if k.endswith("_configs")):
+            # Identifies the alert instances of each flush of this receiver (see moncheck.stack.sink).
+            rec.setdefault("webhook_configs", []).append(
+                {"url": f"{sink}/shadow/{name}", "send_resolved": True})
     return cfg
 
 

@@ -1,46 +1,46 @@
 """The local stack: reference service, sink, Prometheus, Alertmanager (and node exporter) on loopback.
 
 ``with Stack(repo, speed=30) as s:`` starts everything with free ports and a temporary directory,
-waits until each component is ready, and on exit, failure, exception, Ctrl-C or SIGTERM stops every
-process (whole process groups) and removes the directory.
+waits until each component is ready, and on exit, failure, exception, Ctrl-C (also twice) or
+SIGTERM stops every process (whole process groups) and removes the directory. Each process also
+dies with moncheck (parent-death signal), and the directory's ``stack.json`` lets the next start
+remove what a SIGKILLed run left (``moncheck.stack.leftovers``).
 """
 
 from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from typing import Any, Self
 
+from moncheck import toolchain
 from moncheck.drills import compress as cz
 from moncheck.stack import config as cfg
-from moncheck.stack.procs import Proc, StackError, free_port
+from moncheck.stack import leftovers, signals
+from moncheck.stack.procs import Proc, StackError, free_port, signal_group
 
-ALERTMANAGER_NAMES = ("alertmanager", "prometheus-alertmanager")
+PORT_RETRIES = 3
 NODE_EXPORTER_NAMES = ("prometheus-node-exporter", "node_exporter", "node-exporter")
 
 
 def find_binary(names: tuple[str, ...]) -> str | None:
-    for n in names:
-        path = shutil.which(n)
-        if path:
-            return path
-    return None
+    """A helper binary outside the toolchain (node exporter) on PATH."""
+    return toolchain.on_path(*names)
 
 
 def missing_binaries() -> list[str]:
-    """Required binaries that are not installed (for a clean skip / exit 2)."""
+    """Required binaries the selected toolchain lacks, each with why (for a clean skip / exit 2)."""
     out = []
-    if not shutil.which("prometheus"):
-        out.append("prometheus")
-    if not find_binary(ALERTMANAGER_NAMES):
-        out.append("alertmanager (or prometheus-alertmanager)")
+    for tool in ("prometheus", "alertmanager"):
+        try:
+            toolchain.binary(tool)
+        except toolchain.ToolMissing as e:
+            out.append(str(e))
     return out
 
 
@@ -53,6 +53,7 @@ class Ports:
     prometheus: int
     alertmanager: int
     node: int | None
+    telemetry: int = 0  # Sentry envelopes + OTLP traces receiver (moncheck.stack.telemetry)
 
 
 class Stack:
@@ -69,7 +70,9 @@ class Stack:
         self.procs: dict[str, Proc] = {}
         self.ports: Ports | None = None
         self.derived: cfg.Derived | None = None
-        self._old_sigterm: Any = None
+        self._held = False
+        self.marker: leftovers.Marker | None = None
+        self.reaped: list[str] = []  # leftovers of killed runs removed at start (for the caller to print)
         self.started_at = time.monotonic()
         self.uptime_interval = 10.0  # set from monitoring/uptime/local.yml at start
 
@@ -78,33 +81,43 @@ class Stack:
         return f"http://127.0.0.1:{port}"
 
     @property
+    def _p(self) -> Ports:
+        if self.ports is None:
+            raise StackError("the stack is not started")
+        return self.ports
+
+    @property
     def prometheus_url(self) -> str:
-        return self._url(self.ports.prometheus)
+        return self._url(self._p.prometheus)
 
     @property
     def alertmanager_url(self) -> str:
-        return self._url(self.ports.alertmanager)
+        return self._url(self._p.alertmanager)
 
     @property
     def sink_url(self) -> str:
-        return self._url(self.ports.sink)
+        return self._url(self._p.sink)
+
+    @property
+    def telemetry_url(self) -> str:
+        return self._url(self._p.telemetry)
 
     @property
     def service_url(self) -> str:
-        return self._url(self.ports.service)
+        return self._url(self._p.service)
 
     @property
     def control_url(self) -> str:
-        return self._url(self.ports.control)
+        return self._url(self._p.control)
 
     @property
     def node_url(self) -> str | None:
-        return self._url(self.ports.node) if self.ports.node else None
+        return self._url(self._p.node) if self._p.node else None
 
     def urls(self) -> dict[str, str]:
         out = {"service": self.service_url, "fault control": self.control_url,
                "prometheus": self.prometheus_url, "alertmanager": self.alertmanager_url,
-               "sink": self.sink_url, "sink smtp": f"127.0.0.1:{self.ports.smtp}"}
+               "sink": self.sink_url, "sink smtp": f"127.0.0.1:{self._p.smtp}", "telemetry": self.telemetry_url}
         if self.node_url:
             out["node exporter"] = self.node_url
         return out
@@ -114,7 +127,7 @@ class Stack:
         return self.derived.dropped_jobs if self.derived else {}
 
     # ---------------------------------------------------------------- lifecycle
-    def __enter__(self) -> Stack:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -125,23 +138,41 @@ class Stack:
         missing = missing_binaries()
         if missing:
             raise StackError(f"missing binaries: {', '.join(missing)}")
-        self._trap_sigterm()
+        signals.hold()
+        self._held = True
         try:
-            self._start()
+            self.reaped = leftovers.reap()
+            for attempt in range(PORT_RETRIES):
+                try:
+                    self._start()
+                    break
+                except StackError as e:
+                    if "address already in use" not in str(e).lower() or attempt == PORT_RETRIES - 1:
+                        raise
+                    # Another program took a port between pick and bind: start afresh.
+                    self._stop_processes()
+                    if self.dir is not None:
+                        shutil.rmtree(self.dir, ignore_errors=True)
         except BaseException:
             self.stop()
             raise
 
-    def _trap_sigterm(self) -> None:
-        # SIGTERM becomes SystemExit so `finally`/`__exit__` run and nothing is left behind.
-        if threading.current_thread() is threading.main_thread():
-            def on_term(signum: int, frame: FrameType | None) -> None:
-                raise SystemExit(128 + signum)
-            self._old_sigterm = signal.signal(signal.SIGTERM, on_term)
+    def load(self, traffic: Any, seconds: float, *, workers: int = 0, allow_remote: bool = False) -> Any:
+        """A bounded Locust run against the service, working in the stack's directory and recorded
+        in its marker (so it goes with the stack, whatever happens)."""
+        from moncheck.drills.locust_proc import LocustRun
+        return LocustRun(self.service_url, traffic, seconds, workers=workers, allow_remote=allow_remote,
+                         parent=self.dir, track=self.track)
+
+    def track(self, name: str, popen: subprocess.Popen[bytes]) -> None:
+        """Record a process started for this stack (Locust) in its marker, for ``leftovers.reap``."""
+        if self.marker is not None:
+            self.marker.add(name, popen.pid)
 
     def _start(self) -> None:
         self.started_at = time.monotonic()  # `$__range` of the dashboard check
-        self.dir = Path(tempfile.mkdtemp(prefix="moncheck-stack-"))
+        self.marker = leftovers.make_dir()
+        self.dir = self.marker.dir
         node = free_port() if self.node_binary else None
         self.ports = p = Ports(free_port(), free_port(), free_port(), free_port(), free_port(),
                                free_port(), node)
@@ -161,21 +192,26 @@ class Stack:
         except Exception as e:  # noqa: BLE001 - a LoadError from yamlpos names file and line
             raise StackError(f"cannot derive the stack configuration: {e}") from None
         py = sys.executable
+        node_bin = self.node_binary
         self._add("sink", [py, "-m", self.sink_module, "--host", "127.0.0.1", "--port", str(p.sink),
                            "--smtp-port", str(p.smtp)], f"{self.sink_url}/notifications")
+        p.telemetry = free_port()
+        self._add("telemetry", [py, "-m", "moncheck.stack.telemetry", "--port", str(p.telemetry)],
+                  f"{self.telemetry_url}/health")
         self._add_service()
         if node:
-            self._add("node-exporter", [self.node_binary, f"--web.listen-address=127.0.0.1:{node}"],
+            self._add("node-exporter", [str(node_bin), f"--web.listen-address=127.0.0.1:{node}"],
                       f"{self.node_url}/metrics")
         self._add("alertmanager", [
-            find_binary(ALERTMANAGER_NAMES), f"--config.file={am_config}",
+            toolchain.binary("alertmanager"), f"--config.file={am_config}",
             f"--storage.path={d / 'alertmanager-data'}",
             f"--web.listen-address=127.0.0.1:{p.alertmanager}", "--cluster.listen-address=",
         ], f"{self.alertmanager_url}/-/ready")
         self._add("prometheus", [
-            shutil.which("prometheus"), f"--config.file={self.derived.config_path}",
+            toolchain.binary("prometheus"), f"--config.file={self.derived.config_path}",
             f"--storage.tsdb.path={d / 'prometheus-data'}",
             f"--web.listen-address=127.0.0.1:{p.prometheus}", "--web.enable-lifecycle",
+            "--enable-feature=exemplar-storage",  # trace ids of the latency histogram (drills)
         ], f"{self.prometheus_url}/-/ready")
         for proc in self.procs.values():
             proc.start()
@@ -205,10 +241,14 @@ class Stack:
         raise StackError(f"Prometheus targets not up after the ready timeout: {', '.join(down)}")
 
     def _add(self, name: str, argv: list[str], ready: str, env: dict[str, str] | None = None) -> None:
-        self.procs[name] = Proc(name, argv, self.dir / "logs" / f"{name}.log", ready, env)
+        marker = self.marker
+        assert self.dir is not None
+        self.procs[name] = Proc(name, argv, self.dir / "logs" / f"{name}.log", ready, env,
+                                on_started=lambda p: marker.add(p.name, p.popen.pid) if marker else None)
 
     def _add_service(self) -> None:
-        p = self.ports
+        from moncheck.stack.telemetry import service_env  # not at import: it runs as `python -m`
+        p = self._p
         self._add("service", [
             sys.executable, "-m", "moncheck.service", "--host", "127.0.0.1", "--port", str(p.service),
             "--control-port", str(p.control),
@@ -216,21 +256,44 @@ class Stack:
             # The seed's uptime monitor on itself, compressed like everything else, so that the
             # uptime_check metrics (UptimeCheckFailing, the uptime SLO) have samples in every window.
             "--uptime-interval", f"{self.uptime_interval:g}",
-        ], f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"})
+        ], f"{self.service_url}/metrics",
+            env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True", **service_env(self.telemetry_url)})
 
     def stop(self) -> None:
-        for proc in reversed(list(self.procs.values())):
-            try:
-                proc.stop()
-            except Exception:  # noqa: BLE001, S110 - keep stopping the others
-                pass
-        self.procs.clear()
+        """Stop every process and remove the directory, whatever interrupts it.
+
+        A signal during the stop (only the first one raises, see ``moncheck.stack.signals``) or
+        any other exception does not skip a component: the interrupted one is killed outright,
+        the others are stopped, the directory is removed, then the exception is raised again.
+        """
+        pending = self._stop_processes()
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
+            self.marker = None
+        if self._held:
+            self._held = False
+            signals.release()
+        if pending is not None and not isinstance(pending, Exception):
+            raise pending  # KeyboardInterrupt / SystemExit: the caller still stops
+
+    def _stop_processes(self) -> BaseException | None:
+        """Stop every component; the first exception met on the way is returned, not raised."""
+        pending: BaseException | None = None
+        for proc in reversed(list(self.procs.values())):
+            try:
+                proc.stop()
+            except BaseException as e:  # noqa: BLE001 - keep stopping the others, whatever happened
+                pending = pending or e
+                if proc.popen is not None:
+                    signal_group(proc.popen.pid, signal.SIGKILL)
+                    try:
+                        proc.popen.wait(5)
+                    except BaseException:  # noqa: BLE001, S110 - SIGKILLed: the kernel reaps it with us
+                        pass
+                    proc.popen = None
+        self.procs.clear()
+        return pending
 
     # ---------------------------------------------------------------- drills
     def stop_service(self) -> None:
@@ -245,7 +308,10 @@ class Stack:
     def check_alive(self) -> None:
         """Raise StackError naming a component that died, with its log tail."""
         from moncheck.stack.procs import tail
+        if signals.interrupted():  # a parallel run's worker: the main thread is unwinding
+            raise StackError("interrupted")
         for name, proc in self.procs.items():
             if proc.popen is not None and not proc.alive():
                 raise StackError(f"{name} exited with status {proc.popen.returncode}; "
                                  f"last lines of its log:\n{tail(proc.log)}")
+

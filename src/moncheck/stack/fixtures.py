@@ -5,9 +5,9 @@ Imports of the stack are lazy so that loading this plugin costs nothing in other
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,20 +18,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("moncheck-stack", "moncheck local stack")
     group.addoption("--speed", type=float, default=None,
                     help=f"time compression factor of the local stack (default {DEFAULT_SPEED:g})")
+    group.addoption("--drill-jobs", type=int, default=None,
+                    help="fire drills: stacks running at once (default: from cores and memory)")
     group.addoption("--stack-repo", default=None,
                     help="repository whose monitoring/ the stack runs (default: rootdir)")
 
 
-@pytest.fixture(scope="session")
-def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A running local stack; skipped with a reason when prometheus/alertmanager are missing."""
+def running_stack(config: pytest.Config) -> Iterator[Any]:
+    """Start a local stack for a fixture (speed and repository from the options), stop it after."""
     from moncheck.stack import Stack, StackError, missing_binaries
 
     missing = missing_binaries()
     if missing:
         pytest.skip(f"local stack needs {', '.join(missing)} on PATH")
-    speed = request.config.getoption("--speed") or DEFAULT_SPEED
-    repo = Path(request.config.getoption("--stack-repo") or request.config.rootpath)
+    speed = config.getoption("--speed") or DEFAULT_SPEED
+    repo = Path(config.getoption("--stack-repo") or config.rootpath)
     s = Stack(repo, speed=speed)
     try:
         s.start()
@@ -41,3 +42,9 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A running local stack; skipped with a reason when prometheus/alertmanager are missing."""
+    yield from running_stack(request.config)

@@ -35,10 +35,14 @@ import time
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
-INTEGRATIONS = ("slack", "pagerduty", "webhook")
+INTEGRATIONS = ("slack", "pagerduty", "webhook", "shadow")
+# `shadow`: a webhook the stack adds to every receiver (``moncheck.stack.config``). Alertmanager
+# hands each integration of a receiver the same alerts in one flush, so the shadow's JSON (labels,
+# fingerprint, startsAt, status of every alert) says which alert instances the Slack, PagerDuty
+# and email messages of that flush carry: rendered templates alone cannot identify them.
 MAX_BODY = 4 << 20
 MAX_RECORDS = 10_000
 EMAIL_DOMAIN = "sink.local"
@@ -78,9 +82,12 @@ def parse_http(integration: str, body: bytes) -> dict[str, Any]:
     except json.JSONDecodeError:
         data = None
     out: dict[str, Any] = {"body": data if data is not None else text}
-    if integration == "webhook" and isinstance(data, dict) and isinstance(data.get("alerts"), list):
+    if integration in ("webhook", "shadow") and isinstance(data, dict) and isinstance(data.get("alerts"), list):
         alerts = [
-            {"alertname": (a.get("labels") or {}).get("alertname"), "status": a.get("status")}
+            {"alertname": (a.get("labels") or {}).get("alertname"), "status": a.get("status"),
+             "labels": a.get("labels") or {}, "annotations": a.get("annotations") or {},
+             "fingerprint": a.get("fingerprint"),
+             "startsAt": a.get("startsAt"), "endsAt": a.get("endsAt")}
             for a in data["alerts"] if isinstance(a, dict)
         ]
         out.update(status=data.get("status"), alerts=alerts,
@@ -101,13 +108,16 @@ def parse_email(raw: bytes, envelope_to: list[str]) -> dict[str, Any]:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     parts: list[str] = [str(msg.get("Subject", ""))]
+    by_type: dict[str, str] = {}
     for part in msg.walk():
         if part.get_content_maintype() == "text":
             try:
-                parts.append(str(part.get_content()))
+                content = str(part.get_content())
             except (LookupError, ValueError):
                 payload = part.get_payload(decode=True)
-                parts.append(payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload))
+                content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+            parts.append(content)
+            by_type.setdefault(part.get_content_type(), content[:65536])
     text = "\n".join(parts)
     status, names = _from_text(text)
     to_header = [a.addr_spec for a in getattr(msg.get("To"), "addresses", ())] if msg.get("To") else []
@@ -120,6 +130,7 @@ def parse_email(raw: bytes, envelope_to: list[str]) -> dict[str, Any]:
         "receiver": receiver,
         "recipients": recipients,
         "subject": str(msg.get("Subject", "")),
+        "parts": by_type,  # text/plain and text/html, as a person's mail client shows them
         "status": status,
         "alertnames": names,
         "alerts": _alerts(status, names),
@@ -239,7 +250,9 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
                                   "dedup_key": (parsed.get("body") or {}).get("dedup_key")
                                   if isinstance(parsed.get("body"), dict) else None})
             elif integration == "slack":
-                self._reply(200, "ok")
+                # Alertmanager >= 0.28 parses a JSON reply as Slack's API answer ({"ok": ...});
+                # a bare "ok" string there is a failed notification.
+                self._reply(200, {"ok": True})
             else:
                 self._reply(200, {"status": "ok"})
 
@@ -383,7 +396,7 @@ class Sink:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> Sink:
+    def start(self) -> Self:
         if self._smtp:
             try:
                 self.smtp_port = self._smtp.start()
@@ -402,7 +415,7 @@ class Sink:
             self._smtp.stop()
         self.store.close()
 
-    def __enter__(self) -> Sink:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,23 +1,20 @@
 """Wrappers around the real ``promtool`` and ``amtool`` binaries that return findings.
 
-The binaries are found on PATH; ``MONCHECK_PROMTOOL`` / ``MONCHECK_AMTOOL`` override the lookup
-(useful for testing against another Prometheus version).
+The binaries come from the selected toolchain (``moncheck.toolchain``: ``MONCHECK_TOOLCHAIN``);
+``MONCHECK_PROMTOOL`` / ``MONCHECK_AMTOOL`` override a single binary.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
+import threading
 from pathlib import Path
 
-INSTALL_HINTS = {
-    "promtool": "install the 'prometheus' package (apt-get install prometheus) or put "
-    "promtool from a Prometheus release on PATH; `make setup` does it",
-    "amtool": "install the 'prometheus-alertmanager' package (apt-get install "
-    "prometheus-alertmanager) or put amtool from an Alertmanager release on PATH",
-}
+from moncheck import toolchain
+from moncheck.toolchain import ToolMissing
+
+__all__ = ["ToolError", "ToolMissing", "find_binary", "run"]
 
 # A tool that hangs must not hang the gate.
 TIMEOUT_S = 120
@@ -28,54 +25,61 @@ LINE_ITEM = re.compile(r"^\s*line (?P<line>\d+): (?P<msg>.*)$")
 QUOTED = re.compile(r'"([^"]+)"')
 
 
-class ToolMissing(Exception):
-    """A required external binary is not installed."""
-
-    def __init__(self, tool: str, install: str = "") -> None:
-        self.tool = tool
-        self.install = install or INSTALL_HINTS.get(tool, f"put {tool} on PATH")
-        super().__init__(f"{tool} not found on PATH; {self.install}")
-
-
 def find_binary(*names: str) -> str:
-    """Absolute path of the first of ``names`` found on PATH; ``ToolMissing`` otherwise.
-
-    An environment variable ``MONCHECK_<NAME>`` (first name, upper case) takes precedence.
-    """
-    override = os.environ.get(f"MONCHECK_{names[0].upper().replace('-', '_')}")
-    if override:
-        if os.access(override, os.X_OK):
-            return override
-        raise ToolMissing(names[0], f"MONCHECK_{names[0].upper()}={override} is not executable")
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise ToolMissing(names[0])
+    """Absolute path of tool ``names[0]`` in the selected toolchain (``moncheck.toolchain``);
+    ``ToolMissing`` otherwise. ``MONCHECK_<NAME>`` overrides it."""
+    return toolchain.binary(names[0])
 
 
-def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(argv: list[str], cwd: Path | None = None,
+        timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     """Run a tool with stdout and stderr merged (keeps their interleaving, which the parsers
-    rely on to attribute errors to the file being checked)."""
+    rely on to attribute errors to the file being checked). Safe to call from threads: every
+    running tool is registered so that ``stop_all`` can end them on an interrupt; a tool that
+    outlives ``timeout`` seconds is killed and ``ToolTimeout`` raised."""
     try:
-        return subprocess.run(
-            argv,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT_S,
-            check=False,
-        )
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, errors="replace")
     except FileNotFoundError:
         raise ToolMissing(Path(argv[0]).name) from None
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ToolError(f"{Path(argv[0]).name} did not finish within {TIMEOUT_S}s") from None
+        proc.kill()
+        proc.communicate()
+        raise ToolTimeout(f"{Path(argv[0]).name} did not finish within {timeout:g}s") from None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, None)
+
+
+_LIVE: set[subprocess.Popen[str]] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every tool process started by ``run`` that is still running (on Ctrl-C or SIGTERM,
+    when worker threads are still waiting for theirs)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
 
 
 class ToolError(Exception):
     """A tool ran but did something we cannot interpret (timeout, unexpected crash)."""
+
+
+class ToolTimeout(ToolError):
+    """A tool did not finish within its timeout (it was killed)."""
 
 
 def line_of_text(path: Path, needle: str) -> int:

@@ -9,15 +9,24 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from moncheck import yamlpos
+from moncheck import toolchain, yamlpos
 from moncheck.findings import Finding, error, warning
-from moncheck.tools import LINE_ITEM, QUOTED, display_path, find_binary, line_of_text, run
+from moncheck.toolchain import syntax
+from moncheck.tools import (
+    LINE_ITEM,
+    QUOTED,
+    display_path,
+    find_binary,
+    line_of_text,
+    run,
+    testfail,
+)
 
 RULES = "promtool/check-rules"
 CONFIG = "promtool/check-config"
@@ -28,6 +37,7 @@ _YAML_LINE = re.compile(r"^yaml: line (?P<line>\d+): (?P<msg>.*)$")
 _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+)')
 _LINT_METRIC = re.compile(r"Metric: (\S+)")
 _NO_MATCH = re.compile(r"no file match pattern (\S+)")
+_REPEATED_GROUP = re.compile(r'groupname: "([^"]*)" is repeated')
 _MAX_MSG = 400
 
 
@@ -104,8 +114,20 @@ def _rule_line(path: Path, group: str, index: int) -> int:
     return 1
 
 
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
 def _locate(msg: str, path: Path) -> int:
     """Best line for a message without position: a named rule, else a quoted token."""
+    m = _REPEATED_GROUP.search(msg)
+    if m:  # the second group of that name
+        hits = [i for i, ln in enumerate(_lines(path), 1)
+                if re.match(rf"^\s*-?\s*name:\s*['\"]?{re.escape(m.group(1))}['\"]?\s*$", ln)]
+        return hits[1] if len(hits) > 1 else (hits[0] if hits else 1)
     m = _RULE_REF.search(msg)
     if m:
         return _rule_line(path, m.group("group"), int(m.group("index")))
@@ -131,9 +153,7 @@ def _entries(lines: list[str], prefix: str) -> list[str]:
         s = raw.strip()
         if not s or s in ("FAILED:", "SUCCESS") or s.startswith("SUCCESS:"):
             continue
-        if s.startswith(prefix + ":") or s.startswith("lint error") or s.startswith("FAILED:"):
-            entries.append(s)
-        elif s.startswith("WARNING:"):
+        if s.startswith(prefix + ":") or s.startswith("lint error") or s.startswith("FAILED:") or s.startswith("WARNING:"):
             entries.append(s)
         elif entries:
             entries[-1] += "\n" + s
@@ -159,8 +179,11 @@ def _entry_findings(check: str, entry: str, arg: str, shown: str, path: Path) ->
         body = rest or body
     first, _, more = body.partition("\n")
     m = _POS.match(first)
-    if m:
+    if m and m.group("line") != "0":  # promtool 3 says 0:0 where it has no position
         return [error(check, shown, int(m.group("line")), _one_line(m.group("msg") + " " + more))]
+    if m:
+        body = m.group("msg") + (("\n" + more) if more else "")
+        first = m.group("msg")
     m = _YAML_LINE.match(first)
     if m:
         return [error(check, shown, int(m.group("line")), "invalid YAML: " + m.group("msg"))]
@@ -215,13 +238,41 @@ def check_rules(files: list[Path], repo: Path) -> list[Finding]:
     present, findings = _missing(files, repo, RULES)
     if not present:
         return findings
-    args = _args_for(present, repo)
-    proc = run([promtool(), "check", "rules", *args], cwd=repo)
-    parsed = _parse_check(RULES, proc.stdout, args)
-    findings += parsed
-    if proc.returncode != 0 and not any(f.severity.value == "error" for f in parsed):
-        findings.append(_fallback(RULES, next(iter(args.values()))[0], proc.returncode, proc.stdout))
+    present, v3 = _split_v3(present, repo)
+    findings += v3
+    if present:
+        findings += _check_rules_with(promtool(), present, repo)
     return _dedupe(findings)
+
+
+def _check_rules_with(exe: str, files: list[Path], repo: Path) -> list[Finding]:
+    args = _args_for(files, repo)
+    proc = run([exe, "check", "rules", *args], cwd=repo)
+    parsed = _parse_check(RULES, proc.stdout, args)
+    if proc.returncode != 0 and not any(f.severity.value == "error" for f in parsed):
+        parsed.append(_fallback(RULES, next(iter(args.values()))[0], proc.returncode, proc.stdout))
+    return parsed
+
+
+def _split_v3(files: list[Path], repo: Path) -> tuple[list[Path], list[Finding]]:
+    """On a 2.x toolchain, rule files with Prometheus-3-only syntax are checked with toolchain 3's
+    promtool (its findings say so), or get one finding saying why they cannot be checked."""
+    if toolchain.major("promtool") >= 3:
+        return files, []
+    v3 = {f: hit for f in files if (hit := syntax.v3_only(f))}
+    if not v3:
+        return files, []
+    rest = [f for f in files if f not in v3]
+    newer = next((n for n in toolchain.names() if toolchain.find_in("promtool", n)
+                  and toolchain.major("promtool", n) >= 3), None)
+    if newer is None:
+        return rest, [error(RULES, display_path(f, repo), line,
+                            f"uses {what}, which needs Prometheus 3; the {toolchain.tag('promtool')} "
+                            "cannot check it", hint="run `make setup` to fetch toolchain 3")
+                      for f, (line, what) in v3.items()]
+    tag = f" [{toolchain.tag('promtool', newer)}]"
+    found = _check_rules_with(toolchain.binary("promtool", newer), list(v3), repo)
+    return rest, [replace(f, message=f.message + tag) for f in found]
 
 
 def check_config(path: Path, repo: Path, *, include_rules: bool = False) -> list[Finding]:
@@ -354,7 +405,7 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
         return findings
     args = _args_for(present, repo)
     proc = run([promtool(), "test", "rules", *args], cwd=repo)
-    _, sections = _sections(proc.stdout, _UNIT)
+    sections = _unit_sections(proc.stdout, list(args))
     failed_args = set()
     for sec in sections:
         shown, path = args.get(sec.arg, (sec.arg, Path(sec.arg)))
@@ -374,27 +425,122 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
     return _dedupe(findings)
 
 
-def _test_file_findings(path: Path, shown: str, whole: str | None) -> list[Finding]:
-    """Findings of a failing test file: file-level errors (YAML) from the whole-file output
-    ``whole``, else one finding per failing group (each group run alone)."""
+@dataclass
+class FileFailure:
+    """Why a test file failed: ``file_level`` findings (broken YAML, rules that fail every
+    group the same way), and the message of each failing group (by group index)."""
+
+    groups: list[TestGroup]
+    messages: dict[int, str] = field(default_factory=dict)
+    file_level: list[Finding] = field(default_factory=list)
+
+
+def file_failure(path: Path, shown: str, whole: str | None = None) -> FileFailure:
+    """Analyse a failing test file. ``whole`` is the output of the whole file's run (run when
+    None). Entries are attributed to their group from that output; only when that is ambiguous
+    are groups re-run alone. Each message names the group, its first difference and carries
+    promtool's full text (never cut)."""
     if whole is None:
         whole = run_test_file(path)[1]
     text = failure_text(whole)
     if text.startswith("yaml:"):
-        return _file_level(text, path, shown)
+        return FileFailure([], file_level=_file_level(text, path, shown))
     try:
         groups = test_groups(path, shown)
+        data = yamlpos.load(path, shown)
     except yamlpos.LoadError as e:
-        return [error(TESTS, e.path, e.line, e.message)]
+        return FileFailure([], file_level=[error(TESTS, e.path, e.line, e.message)])
+    tests = data.get("tests") if isinstance(data, dict) else None
+    raw = [(str(t.get("name") or "") if isinstance(t, dict) else "", t) for t in tests or []]
+    found = testfail.entries(text)
+    by_group: dict[int, list[testfail.Entry]] = {}
+    unsure: list[tuple[testfail.Entry, list[int]]] = []
+    for ent in found:
+        c = testfail.candidates(ent, raw)
+        if len(c) == 1:
+            by_group.setdefault(c[0], []).append(ent)
+        else:
+            unsure.append((ent, c))
+    res = FileFailure(groups)
+    if found and not unsure:
+        res.messages = {i: testfail.describe(groups[i].name, es) for i, es in sorted(by_group.items())}
+        return res
     results = [(g, *run_test_group(path, g.index)) for g in groups]
     failing = [(g, out) for g, ok, out in results if not ok]
     if not failing:
-        return [error(TESTS, shown, 1, _one_line(text or "promtool test rules failed"))]
+        # It failed with the whole file but passes group by group: a flaky expectation.
+        flaky = " (it passed when its group was re-run alone: the expectation is flaky)"
+        for ent, c in unsure:
+            if c:
+                by_group.setdefault(c[0], []).append(ent)
+        res.messages = {i: testfail.describe(groups[i].name, es) + flaky for i, es in sorted(by_group.items())}
+        if not res.messages:
+            res.file_level = [error(TESTS, shown, 1, (text or "promtool test rules failed") + flaky)]
+        return res
     if len(failing) > 1 and len({out for _, out in failing}) == 1:
         # Every group fails the same way: the rules (or settings) are broken, not a group.
-        line = _line_of_regex(path, r"^rule_files\s*:")
-        return [error(TESTS, shown, line, _one_line(failure_text(failing[0][1])))]
-    return [
-        error(TESTS, shown, g.line, _one_line(f'test group "{g.name}" failed: {failure_text(out)}'))
-        for g, out in failing
-    ]
+        msg = failure_text(failing[0][1])
+        res.file_level = [error(TESTS, shown, _line_of_regex(path, r"^rule_files\s*:"), msg)]
+        res.messages = {g.index: msg for g, _ in failing}
+        return res
+    res.messages = {g.index: testfail.describe(g.name, testfail.entries(failure_text(out)))
+                    for g, out in failing}
+    return res
+
+
+def _test_file_findings(path: Path, shown: str, whole: str | None) -> list[Finding]:
+    """One finding per failing group, at the group's line (or the file-level ones)."""
+    f = file_failure(path, shown, whole)
+    if f.file_level:
+        return f.file_level
+    return [error(TESTS, shown, f.groups[i].line, msg) for i, msg in sorted(f.messages.items())]
+
+
+# ---------------------------------------------------------------- batches (mutation testing)
+
+
+_STATUS = re.compile(r"^  (SUCCESS|FAILED:)")
+
+
+def _unit_sections(output: str, files: list[str]) -> list[_Section]:
+    """Per-file sections of ``promtool test rules`` output. promtool 2.x heads each file with
+    ``Unit Testing: <file>``; promtool 3.x prints no header, only one ``  SUCCESS`` or
+    ``  FAILED:`` line per file, in argument order (its errors follow the FAILED line)."""
+    _, sections = _sections(output, _UNIT)
+    if sections:
+        return sections
+    out: list[_Section] = []
+    for raw in output.splitlines():
+        if _STATUS.match(raw) and len(out) < len(files):
+            out.append(_Section(files[len(out)]))
+        if out:
+            out[-1].lines.append(raw)
+    return out if len(out) == len(files) else []
+
+
+def _outcomes(output: str, header: re.Pattern[str], files: list[str]) -> dict[str, tuple[bool, str] | None]:
+    """For each file of a batch: (passed, its part of the output), None when promtool printed
+    nothing about it (it stopped before reaching the file)."""
+    sections = _unit_sections(output, files) if header is _UNIT else _sections(output, header)[1]
+    out: dict[str, tuple[bool, str] | None] = dict.fromkeys(files)
+    for sec in sections:
+        if sec.arg in out:
+            text = "\n".join(sec.lines)
+            failed = any(x.strip().startswith("FAILED") for x in sec.lines)
+            ok = not failed and any(x.strip().startswith("SUCCESS") for x in sec.lines)
+            out[sec.arg] = (ok, text)
+    return out
+
+
+def check_rules_batch(files: list[str], cwd: Path, timeout: float,
+                      binary: str | None = None) -> dict[str, tuple[bool, str] | None]:
+    """``promtool check rules`` on many files (paths relative to ``cwd``) in one call."""
+    proc = run([binary or promtool(), "check", "rules", *files], cwd=cwd, timeout=timeout)
+    return _outcomes(proc.stdout, _CHECKING, files)
+
+
+def test_rules_batch(files: list[str], cwd: Path, timeout: float,
+                     binary: str | None = None) -> dict[str, tuple[bool, str] | None]:
+    """``promtool test rules`` on many test files (paths relative to ``cwd``) in one call."""
+    proc = run([binary or promtool(), "test", "rules", *files], cwd=cwd, timeout=timeout)
+    return _outcomes(proc.stdout, _UNIT, files)

@@ -1,0 +1,298 @@
+"""Run the promtool tests against every mutant, in a temporary directory.
+
+For each mutant: the mutated copy of its rule file, and for each test file that loads that rule
+file a copy holding only the test groups that can observe the mutant (``mutate.scope``), with
+``rule_files`` pointing at the mutated copy (other rule files stay where they are, read-only).
+The repository is never written. Copies are batched into few promtool calls, run by up to
+``jobs`` processes at once:
+
+1. ``promtool check rules`` over the mutated rule files: a mutant promtool rejects is stillborn.
+2. The baseline (every test file, rewritten the same way, unmutated) must pass, else nothing a
+   mutant does can be told apart from the tests' own failure.
+3. ``promtool test rules`` over the test copies: a failing copy kills its mutant.
+
+A batch that outlives the timeout is retried file by file; a file that times out alone leaves its
+mutant *timed out* (reported, never counted as killed).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from moncheck.inventory import RuleFile
+from moncheck.mutate import scope
+from moncheck.mutate.mutants import Mutant, file_mutants
+from moncheck.tools import ToolTimeout, stop_all
+from moncheck.tools import promtool as pt
+
+KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeout"
+DEFAULT_TIMEOUT_S = 60.0
+CHECK_BATCH = 64  # rule files per `promtool check rules`
+MAX_TEST_BATCH = 16  # test files per `promtool test rules`
+MIN_BATCH_GROUPS = 4  # below that, promtool's start-up (~75 ms) outweighs the parallelism
+
+Outcomes = dict[str, "tuple[bool, str] | None"]
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str
+    tests: list[str] = field(default_factory=list)  # test files (as shown) run against it
+    groups: int = 0  # test groups run against it
+    detail: str = ""  # why it has this status (killing test file, timeout, ...)
+
+
+@dataclass
+class RunResult:
+    outcomes: list[Outcome]
+    # (test file, "" when it fails, else why it has no result) of test files failing unmutated
+    baseline_failures: list[tuple[str, str]] = field(default_factory=list)
+    unparsable: list[tuple[str, int, str, str]] = field(default_factory=list)  # file, line, rule, error
+    promtool_calls: int = 0
+    elapsed_s: float = 0.0
+    test_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Item:
+    """One test file copy to run: ``arg`` relative to the work dir; ``mutant`` None for the
+    baseline."""
+
+    arg: str
+    shown: str
+    groups: int
+    mutant: int | None
+
+
+class Runner:
+    def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT_S,
+                 binary: str | None = None, progress: Callable[[str], None] | None = None) -> None:
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.timeout = timeout
+        self.binary = binary or pt.promtool()
+        self.progress = progress or (lambda _msg: None)
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    # --------------------------------------------------------------- promtool calls
+
+    def _call(self, fn: Callable[..., Outcomes], files: list[str], cwd: Path) -> Outcomes:
+        """One batch; on timeout each file alone; a file that times out alone maps to None
+        with the reason in ``self.timed_out``."""
+        if self._stop.is_set():
+            return dict.fromkeys(files)
+        with self._lock:
+            self.calls += 1
+        try:
+            return fn(files, cwd, self.timeout, self.binary)
+        except ToolTimeout:
+            if len(files) == 1:
+                with self._lock:
+                    self.timed_out.add(files[0])
+                return {files[0]: None}
+        out: Outcomes = {}
+        for f in files:
+            out.update(self._call(fn, [f], cwd))
+        return out
+
+    def _parallel(self, fn: Callable[..., Outcomes], batches: list[list[str]], cwd: Path) -> Outcomes:
+        out: Outcomes = {}
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="moncheck-mutate")
+        futures: list[Future[Outcomes]] = []
+        try:
+            futures = [pool.submit(self._call, fn, b, cwd) for b in batches]
+            for fut in futures:
+                out.update(fut.result())
+        except BaseException:
+            self._stop.set()
+            for fut in futures:
+                fut.cancel()
+            stop_all()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return out
+
+    # --------------------------------------------------------------- the run
+
+    def run(self, rule_files: list[tuple[RuleFile, Path]], tests: list[tuple[Path, str]],
+            only: Callable[[Mutant], bool] | None = None,
+            extra: list[Mutant] | None = None) -> RunResult:
+        """``rule_files``: (parsed rule file, absolute path) to mutate; ``tests``: (absolute
+        path, shown path) of the promtool test files to run. ``only`` keeps some of the
+        generated mutants; ``extra`` adds mutants made elsewhere (of rules of ``rule_files``)."""
+        t0 = time.perf_counter()
+        self.timed_out: set[str] = set()
+        rule_data: dict[Path, Any] = {}
+        test_files = [scope.load_test_file(p, shown, rule_data) for p, shown in tests]
+        result = RunResult([], test_files=[t.shown for t in test_files])
+        with tempfile.TemporaryDirectory(prefix="moncheck-mutate-") as tmp_name:
+            work = Path(tmp_name)
+            base = self._baseline(test_files, rule_data, work)
+            if base:
+                result.baseline_failures = base
+                result.elapsed_s = time.perf_counter() - t0
+                result.promtool_calls = self.calls
+                return result
+            mutants: list[tuple[Mutant, Path]] = []
+            paths = {rf.path: path.resolve() for rf, path in rule_files}
+            for rf, path in rule_files:
+                found, bad = file_mutants(rf)
+                result.unparsable += [(r.file, r.expr_line, r.name, err) for r, err in bad]
+                mutants += [(m, path.resolve()) for m in found if only is None or only(m)]
+            mutants += [(m, paths[m.rule.file]) for m in extra or []]
+            self.progress(f"{len(mutants)} mutants of {len(rule_files)} rule files, "
+                          f"{len(test_files)} test files, {self.jobs} jobs")
+            result.outcomes = self._mutants(mutants, test_files, rule_data, work)
+        result.elapsed_s = time.perf_counter() - t0
+        result.promtool_calls = self.calls
+        return result
+
+    def _baseline(self, test_files: list[scope.TestFile], rule_data: dict[Path, Any],
+                  work: Path) -> list[tuple[str, str]]:
+        """(test file shown, "" or why there is no result) of the test files that fail
+        without any mutation, rewritten like the mutants' copies."""
+        d = work / "base"
+        d.mkdir()
+        items = []
+        for k, tf in enumerate(test_files):
+            arg = f"base/t{k}-{tf.path.name}"
+            _write_test(work, arg, tf, rule_data, None, tf.groups)
+            items.append(_Item(arg, tf.shown, len(tf.groups), None))
+        if not items:
+            return []
+        got = self._parallel(pt.test_rules_batch, _batches(items, self.jobs), work)
+        failed = []
+        for i in items:
+            res = got.get(i.arg)
+            if res is None:
+                failed.append((i.shown, f"promtool did not finish within {self.timeout:g}s"
+                               if i.arg in self.timed_out else "promtool gave no result"))
+            elif not res[0]:
+                failed.append((i.shown, ""))
+        return failed
+
+    def _mutants(self, mutants: list[tuple[Mutant, Path]], test_files: list[scope.TestFile],
+                 rule_data: dict[Path, Any], work: Path) -> list[Outcome]:
+        outcomes = [Outcome(m, SURVIVED) for m, _ in mutants]
+        # 1. stillborn: promtool check rules on every mutated rule file
+        rule_args: list[str] = []
+        mutated: list[Any] = []
+        for i, (m, path) in enumerate(mutants):
+            arg = f"m{i}/{path.name}"
+            (work / f"m{i}").mkdir()
+            if path not in rule_data:
+                rule_data[path] = _load(path)
+            mutated.append(m.apply(rule_data[path]))
+            _write_yaml(work / arg, mutated[-1])
+            rule_args.append(arg)
+        checked = self._parallel(pt.check_rules_batch, _chunks(rule_args, CHECK_BATCH, self.jobs), work)
+        # 2. test copies of the observing groups
+        items: list[_Item] = []
+        for i, (m, path) in enumerate(mutants):
+            res = checked.get(rule_args[i])
+            if res is None:
+                outcomes[i].status = TIMEOUT if rule_args[i] in self.timed_out else STILLBORN
+                outcomes[i].detail = ("promtool check rules did not finish" if outcomes[i].status == TIMEOUT
+                                      else "promtool check rules gave no result")
+                continue
+            if not res[0]:
+                outcomes[i].status = STILLBORN
+                outcomes[i].detail = " ".join(pt.failure_text(res[1]).split())
+                continue
+            for k, tf in enumerate(test_files):
+                if path not in tf.rule_files:
+                    continue
+                groups = scope.observers(tf, m.rule.name, m.rule.kind)
+                if not groups:
+                    continue
+                arg = f"m{i}/t{k}-{tf.path.name}"
+                _write_test(work, arg, tf, rule_data, (path, mutated[i]), groups)
+                items.append(_Item(arg, tf.shown, len(groups), i))
+                outcomes[i].tests.append(tf.shown)
+                outcomes[i].groups += len(groups)
+            if not outcomes[i].tests:
+                outcomes[i].detail = "no test group observes this rule"
+        self.progress(f"{len(items)} test file copies to run")
+        # 3. run them
+        got = self._parallel(pt.test_rules_batch, _batches(items, self.jobs), work)
+        for item in items:
+            assert item.mutant is not None
+            o = outcomes[item.mutant]
+            res = got.get(item.arg)
+            if o.status == KILLED:
+                continue
+            if res is None:
+                o.status = TIMEOUT
+                o.detail = (f"{item.shown}: promtool did not finish within {self.timeout:g}s"
+                            if item.arg in self.timed_out else f"{item.shown}: promtool gave no result")
+            elif not res[0]:
+                o.status, o.detail = KILLED, item.shown
+        return outcomes
+
+
+def _load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _write_yaml(path: Path, data: Any) -> None:
+    # A private temporary directory, removed afterwards: no need for moncheck.atomic here.
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _write_test(work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, Any],
+                mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope]) -> None:
+    """Write the copy ``arg`` of ``tf`` holding ``groups``, beside copies of its rule files
+    pruned to what those groups depend on (``mutated``: a rule file's path and mutated data)."""
+    keep = scope.needed(tf, groups)
+    path = work / arg
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rule_paths = []
+    for j, rf in enumerate(tf.rule_files):
+        data = mutated[1] if mutated is not None and mutated[0] == rf else rule_data.get(rf)
+        if data is None:  # unreadable: let promtool say so about the original
+            rule_paths.append(str(rf))
+            continue
+        copy = path.with_name(f"{path.stem}-r{j}-{rf.name}")
+        _write_yaml(copy, scope.prune(data, keep))
+        rule_paths.append(copy.name)
+    data = {k: v for k, v in tf.data.items() if k not in ("rule_files", "tests")}
+    data["rule_files"] = rule_paths
+    tests = tf.data.get("tests") or []
+    data["tests"] = [tests[g.index] for g in groups]
+    _write_yaml(path, data)
+
+
+def _chunks(args: list[str], size: int, jobs: int) -> list[list[str]]:
+    size = max(1, min(size, -(-len(args) // jobs)))
+    return [args[i : i + size] for i in range(0, len(args), size)]
+
+
+def _batches(items: list[_Item], jobs: int) -> list[list[str]]:
+    """Batches of similar cost (test groups), a few per job so that the pool stays busy."""
+    total = sum(max(1, i.groups) for i in items)
+    target = max(MIN_BATCH_GROUPS, total // (jobs * 4))
+    batches: list[list[str]] = []
+    cur: list[str] = []
+    cost = 0
+    for it in sorted(items, key=lambda i: -i.groups):
+        cur.append(it.arg)
+        cost += max(1, it.groups)
+        if cost >= target or len(cur) >= MAX_TEST_BATCH:
+            batches.append(cur)
+            cur, cost = [], 0
+    if cur:
+        batches.append(cur)
+    return batches
