@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -144,8 +145,8 @@ def _double(w: str) -> str:
     return _fmt(_mins(w) * 2)
 
 
-def run(repo: Path, slo_id: str, name: str, text: str) -> tuple[str, str]:
-    with tempfile.TemporaryDirectory(prefix="slo-mutant-") as d:
+def run(repo: Path, slo_id: str, name: str, text: str, parent: Path) -> tuple[str, str]:
+    with tempfile.TemporaryDirectory(dir=parent) as d:
         root = Path(d)
         (root / RULES).mkdir(parents=True)
         (root / RULES / f"{slo_id}.yml").write_text(text)
@@ -167,12 +168,22 @@ def main() -> int:
     ap.add_argument("--repo", type=Path, default=ROOT)
     args = ap.parse_args()
     ids = args.ids or sorted(p.stem for p in (args.repo / RULES).glob("*.yml"))
+    # One parent directory, removed also on Ctrl-C and SIGTERM (worker threads finish first).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    parent = Path(tempfile.mkdtemp(prefix="slo-mutants-"))
+    try:
+        return _score(args, ids, parent)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def _score(args: argparse.Namespace, ids: list[str], parent: Path) -> int:
     total: Counter[str] = Counter()
     for slo_id in ids:
         text = (args.repo / RULES / f"{slo_id}.yml").read_text()
         muts = mutants(text)
         with ThreadPoolExecutor(args.jobs) as ex:
-            results = list(ex.map(lambda m, sid=slo_id: run(args.repo, sid, *m), muts))
+            results = list(ex.map(lambda m, sid=slo_id: run(args.repo, sid, *m, parent), muts))
         c = Counter(r for _, r in results)
         total.update(c)
         scored = c["killed"] + c["survived"]
