@@ -1,9 +1,11 @@
-"""Benchmark: generation time for N SLOs (default 100), from spec text to rendered rule files.
+"""Benchmark: SLO generation time and its growth with the number of SLOs.
 
-Usage: .venv/bin/python bench/slo.py [N] [--repeat R]
-Builds a throwaway repository (catalog copied from this one) with N SLOs spread over N/10 spec
-files, then times ``moncheck.slo.plan`` (load + validate + rules + tests + runbooks) and the
-atomic writes. Prints the best of R runs.
+Usage: .venv/bin/python bench/slo.py [N ...] [--repeat R]   (default N: 1 10 100 1000)
+For each N, builds a throwaway repository (catalog copied from this one) with N SLOs spread over
+N/10 spec files (ten objectives, so ten distinct rule shapes), then times the spec loading, the
+whole ``moncheck.slo.plan`` (load + validate + rules + tests + runbooks) and the atomic writes.
+Prints the best of R runs, the time per SLO, and the growth against the previous N (1.0 =
+linear). Test scenarios are planned once per rule shape (cached), so the first N pays for them.
 """
 
 from __future__ import annotations
@@ -46,28 +48,41 @@ def build(repo: Path, n: int) -> None:
             f'version: "prometheus/v1"\nservice: "svc"\nslos:\n{body}')
 
 
+def _once(n: int) -> tuple[float, float, float, int, int]:
+    with tempfile.TemporaryDirectory() as d:
+        repo = Path(d)
+        build(repo, n)
+        t0 = time.perf_counter()
+        slo.load_specs(repo)
+        t1 = time.perf_counter()
+        plan = slo.plan(repo)
+        t2 = time.perf_counter()
+        if not plan.ok:
+            raise SystemExit("\n".join(f.text() for f in plan.findings))
+        slo.write(repo, plan)
+        t3 = time.perf_counter()
+        lines = sum(t.count("\n") for t in plan.files.values())
+        return t1 - t0, t2 - t1, t3 - t2, len(plan.files), lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("n", nargs="?", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("n", nargs="*", type=int, default=[1, 10, 100, 1000])
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
-    best_plan = best_write = float("inf")
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory() as d:
-            repo = Path(d)
-            build(repo, args.n)
-            t0 = time.perf_counter()
-            plan = slo.plan(repo)
-            t1 = time.perf_counter()
-            if not plan.ok:
-                print("\n".join(f.text() for f in plan.findings), file=sys.stderr)
-                return 1
-            slo.write(repo, plan)
-            t2 = time.perf_counter()
-            best_plan, best_write = min(best_plan, t1 - t0), min(best_write, t2 - t1)
-            files, lines = len(plan.files), sum(t.count("\n") for t in plan.files.values())
-    print(f"{args.n} SLOs -> {files} files, {lines} lines: plan {best_plan * 1000:.0f} ms, "
-          f"write {best_write * 1000:.0f} ms (best of {args.repeat})")
+    from moncheck.slo import scenarios
+    prev: tuple[int, float] | None = None
+    print("SLOs  files    lines   load s   plan s  write s  plan ms/SLO  growth")
+    for n in args.n:
+        runs = []
+        for _ in range(args.repeat):
+            scenarios._plan.cache_clear()  # each N pays for its own scenario planning
+            runs.append(_once(n))
+        load, plan_s, write_s, files, lines = min(runs, key=lambda r: r[1])
+        growth = "" if prev is None else f"{(plan_s / prev[1]) / (n / prev[0]):.2f}"
+        print(f"{n:>4} {files:>6} {lines:>8} {load:>8.2f} {plan_s:>8.2f} {write_s:>8.2f} "
+              f"{1000 * plan_s / n:>12.1f}  {growth}")
+        prev = (n, plan_s)
     return 0
 
 

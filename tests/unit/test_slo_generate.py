@@ -216,3 +216,20 @@ def test_page_keeps_firing_from_fast_to_slow_pair_and_old_shape_fails(tmp_path: 
                                                 ("/api/.*", "/api/")])
 def test_regex_example(regex: str, example: str) -> None:
     assert regex_example(regex) == example
+
+
+def test_generated_files_get_a_normal_mode_and_keep_theirs(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, FIX / "good/api.yml")
+    old = os.umask(0o022)
+    try:
+        slo.write(repo, slo.plan(repo))
+        rules = repo / "monitoring/prometheus/rules/slo/svc-availability.yml"
+        assert rules.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+        rules.chmod(0o640)
+        spec = repo / "monitoring/slos/api.yml"
+        spec.write_text(spec.read_text().replace("objective: 99.9", "objective: 99.5"))
+        assert Path("monitoring/prometheus/rules/slo/svc-availability.yml") in slo.write(
+            repo, slo.plan(repo))
+        assert rules.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

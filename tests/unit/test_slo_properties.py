@@ -130,7 +130,7 @@ def _corruptions() -> list[tuple[str, Any]]:
     return [("objective", 0), ("objective", 100.5), ("objective", "high"), ("objective", None),
             ("name", "bad name"), ("name", ""), ("sli", {}), ("sli", "sum(x)"),
             ("labels", {"bad-label": "x"}), ("labels", ["a"]), ("labels", {"a": {"b": 1}}),
-            ("alerting", {"name": "1Bad"}), ("alerting", {"page_alert": {"for": "soon"}}),
+            ("alerting", {"name": "Bad\nName"}), ("alerting", {"page_alert": {"for": "soon"}}),
             ("sli", {"events": {"error_query": "sum(rate(x[5m]))", "total_query": "sum(y)"}}),
             ("sli", {"events": {"error_query": "sum(rate(x[{{.window}}]",
                                 "total_query": "sum(rate(y[{{.window}}]))"}})]

@@ -22,7 +22,10 @@ def _norm(expr: Any) -> str:
 def _rules(text: str) -> list[tuple[str, int, dict[str, Any]]]:
     out = []
     for doc in yaml.safe_load_all(text):
-        for g in (doc or {}).get("groups") or []:
+        doc = doc or {}
+        if doc.get("kind") == "PrometheusRule":  # Sloth's Kubernetes output
+            doc = doc.get("spec") or {}
+        for g in doc.get("groups") or []:
             for i, r in enumerate(g.get("rules") or []):
                 out.append((str(g.get("name")), i, r))
     return out

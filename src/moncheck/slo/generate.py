@@ -129,7 +129,8 @@ def _plan_slo(out: Plan, spec: SpecFile, slo: SLO, cat: catalog_mod.Catalog | No
             f"{HEADER}# Source: {spec.path}\n\n{body}")
     for meta in (slo.page, slo.ticket):
         if meta is not None and not meta.disable:
-            out.files[RUNBOOKS_DIR / f"{meta.name}.md"] = runbooks.runbook(slo, meta.name)
+            # An alert name shared by several SLOs (a slo/unique warning): the first one's.
+            out.files.setdefault(RUNBOOKS_DIR / f"{meta.name}.md", runbooks.runbook(slo, meta.name))
 
 
 def _generated_on_disk(repo: Path) -> set[Path]:

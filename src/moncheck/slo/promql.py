@@ -3,13 +3,15 @@ of ``moncheck.promql``'s cached parse and analysis."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import promql_parser
 
 from moncheck.promql import Analysis, Matcher, analyze
 
-WINDOW_PLACEHOLDERS = ("{{.window}}", "{{ .window }}")
+# Go template action {{.window}}, with any spacing inside the braces (as text/template allows).
+_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,11 @@ _FLOAT_SUFFIX = "(\\.0)?"
 
 
 def fill_window(query: str, window: str) -> str:
-    for ph in WINDOW_PLACEHOLDERS:
-        query = query.replace(ph, window)
-    return query
+    return _WINDOW.sub(window, query)
 
 
 def has_window(query: str) -> bool:
-    return any(ph in query for ph in WINDOW_PLACEHOLDERS)
+    return _WINDOW.search(query) is not None
 
 
 def parse_error(expr: str) -> str | None:

@@ -183,7 +183,7 @@ def _plan(alerts: tuple[Alert, ...]) -> Plan:
         orig = {a: ev.state(a) for a in alerts}
         # Only where every alert's state is certain: a checkpoint asserts all of them.
         certain = np.logical_and.reduce([ok for _, ok in orig.values()])
-        points: set[int] = set()
+        hits: dict[int, np.ndarray] = {}
         for i in sorted(left):
             m = muts[i]
             hit = np.zeros(len(ev.t), dtype=bool)
@@ -192,9 +192,18 @@ def _plan(alerts: tuple[Alert, ...]) -> Plan:
                     (f, _), (fm, okm) = orig[a], ev.state(b)
                     hit |= certain & okm & (f != fm)
             if hit.any():
-                points.add(int(np.argmax(hit)))
-                sc.kills.append(m.name)
-                left.discard(i)
+                hits[i] = hit
+        # Few checkpoints: greedily the evaluation time that kills the most mutants left.
+        points: set[int] = set()
+        todo = dict(hits)
+        while todo:
+            counts = np.sum(list(todo.values()), axis=0)
+            t = int(np.argmax(counts))
+            points.add(t)
+            todo = {i: h for i, h in todo.items() if not h[t]}
+        for i in sorted(hits):
+            sc.kills.append(muts[i].name)
+            left.discard(i)
         if points:
             idx = sorted(points)
             sc.checkpoints = [int(ev.t[i]) for i in idx]

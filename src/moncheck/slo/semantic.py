@@ -146,9 +146,12 @@ def check_unique(files: Iterable[SpecFile]) -> list[Finding]:
                     continue
                 other = seen_alerts.get(meta.name)
                 if other is not None and other is not slo:
-                    out.append(error("slo/unique", slo.path, meta.line, f'invalid slo "{slo.name}":'
-                                     f' alert name {meta.name} is already used by SLO '
-                                     f'"{other.name}" ({other.path}:{other.line})'))
+                    # Sloth allows it (examples/multifile.yml): one runbook serves both.
+                    out.append(warning("slo/unique", slo.path, meta.line, f'slo "{slo.name}":'
+                                       f' alert name {meta.name} is also used by SLO '
+                                       f'"{other.name}" ({other.path}:{other.line}); they share '
+                                       "its runbook", hint="give each SLO its own alert name "
+                                       "to get a runbook of its own"))
                 else:
                     seen_alerts[meta.name] = slo
     return out

@@ -12,15 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from moncheck import yamlpos
-from moncheck.findings import Finding, error
+from moncheck.findings import Finding, Severity, error, warning
 from moncheck.slo.gofmt import parse_duration
 from moncheck.slo.model import SLO, AlertMeta, SpecFile
 from moncheck.slo.windows import DEFAULT_PERIOD_MS, SUPPORTED, for_period
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
-ALERT_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Sloth's conventions.NameRegexp is ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$; this accepts every
+# name Sloth accepts (and, as moncheck always did, one-character names and a leading _ or -).
+NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
+# Sloth only requires a non-empty alert name; promtool accepts any name without line breaks.
+ALERT_NAME_RE = re.compile(r"^[^\n\r]+$")
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 SLOTH_VERSION = "prometheus/v1"
+K8S_API, K8S_KIND = "sloth.slok.dev/v1", "PrometheusServiceLevel"
+_K8S_KEYS = {"errorQuery": "error_query", "totalQuery": "total_query",
+             "errorRatioQuery": "error_ratio_query", "pageAlert": "page_alert",
+             "ticketAlert": "ticket_alert", "sloPlugins": "slo_plugins"}
 OPENSLO_VERSIONS = ("openslo/v1", "openslo/v1alpha")
 CHECK = "slo/spec"
 
@@ -39,6 +46,13 @@ class _Errors:
 
     def add(self, line: int, message: str, check: str = CHECK, hint: str = "") -> None:
         self.items.append(error(check, self.path, line, message, hint))
+
+    def warn(self, line: int, message: str, hint: str = "") -> None:
+        self.items.append(warning(CHECK, self.path, line, message, hint))
+
+    def count(self) -> int:
+        """Errors so far (warnings do not make an SLO invalid)."""
+        return sum(1 for f in self.items if f.severity == Severity.ERROR)
 
 
 def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
@@ -59,7 +73,12 @@ def parse_docs(docs: list[Any], display: str, stem: str) -> tuple[SpecFile, list
         errs.add(1, "empty spec file")
         return spec, errs.items
     first = docs[0]
-    if isinstance(first, dict) and "version" in first:
+    if isinstance(first, dict) and first.get("kind") == K8S_KIND:
+        # Sloth's Kubernetes CRD: the same spec in camelCase under `spec`.
+        spec.slos = [slo for doc in docs for slo in _load_sloth(_from_k8s(doc, errs), errs)]
+        for slo in spec.slos:
+            slo.mode, slo.spec_version = "cli-gen-k8s", K8S_API
+    elif isinstance(first, dict) and "version" in first:
         # Several `---` documents are several specs (Sloth's examples/multifile.yml).
         spec.slos = [slo for doc in docs for slo in _load_sloth(doc, errs)]
     elif isinstance(first, dict) and "apiVersion" in first:
@@ -86,18 +105,20 @@ def _str_map(node: Any, where: str, errs: _Errors, what: str, keys_re: re.Patter
         if not isinstance(k, str) or not keys_re.match(k) or k == "__name__":
             errs.add(ln, f"{where}{what}: invalid name {k!r} (must match {keys_re.pattern})")
             continue
-        if isinstance(v, bool) or v is None or isinstance(v, (dict, list)):
+        if v is None or isinstance(v, (dict, list)):
             errs.add(ln, f"{where}{what}: {k}: value must be a string")
             continue
-        out[k] = str(v)
+        # Booleans and numbers are label values too (Sloth reads them as strings).
+        out[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
     return out
 
 
 def _unknown(node: dict, allowed: set[str], where: str, errs: _Errors) -> None:
+    """Unknown fields are warnings: Sloth ignores them, and a typo must still be visible."""
     for k in node:
         if k not in allowed:
-            errs.add(yamlpos.line_of(node, str(k)), f"{where}unknown field {k!r} "
-                     f"(expected one of: {', '.join(sorted(allowed))})")
+            errs.warn(yamlpos.line_of(node, str(k)), f"{where}unknown field {k!r} is ignored "
+                      f"(expected one of: {', '.join(sorted(allowed))})")
 
 
 def _merge(*ms: dict[str, str]) -> dict[str, str]:
@@ -110,31 +131,70 @@ def _merge(*ms: dict[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------- Sloth prometheus/v1
 
 
+def _from_k8s(doc: Any, errs: _Errors) -> Any:
+    """A ``PrometheusServiceLevel`` as the ``prometheus/v1`` spec it holds (lines kept)."""
+    if not isinstance(doc, dict) or doc.get("kind") != K8S_KIND:
+        errs.add(yamlpos.line_of(doc), f"expected kind {K8S_KIND} in every document")
+        return None
+    if doc.get("apiVersion") != K8S_API:
+        errs.add(yamlpos.line_of(doc, "apiVersion"), f"unsupported apiVersion {doc.get('apiVersion')!r} "
+                 f"(expected {K8S_API!r})")
+        return None
+    spec = doc.get("spec")
+    if not isinstance(spec, yamlpos.LocDict):
+        errs.add(yamlpos.line_of(doc, "spec"), "spec is required")
+        return None
+    out = _renamed(spec)
+    out["version"] = SLOTH_VERSION
+    out.key_lines["version"] = yamlpos.line_of(doc, "apiVersion")
+    return out
+
+
+def _renamed(node: Any) -> Any:
+    if isinstance(node, yamlpos.LocDict):
+        d = yamlpos.LocDict()
+        d.line, d.key_lines = yamlpos.line_of(node), {}
+        for k, v in node.items():
+            nk = _K8S_KEYS.get(k, k)
+            d[nk] = _renamed(v) if nk not in ("labels", "annotations") else v
+            d.key_lines[nk] = yamlpos.line_of(node, k)
+        return d
+    if isinstance(node, yamlpos.LocList):
+        out = yamlpos.LocList(_renamed(v) for v in node)
+        out.line, out.item_lines = yamlpos.line_of(node), list(node.item_lines)
+        return out
+    return node
+
+
+
 def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
+    if doc is None:  # already reported
+        return []
     if not isinstance(doc, dict):
         errs.add(yamlpos.line_of(doc), "spec must be a mapping")
         return []
     if doc.get("version") != SLOTH_VERSION:
-        errs.add(doc.line_of("version"), f"unsupported version {doc.get('version')!r} "
+        errs.add(yamlpos.line_of(doc, "version"), f"unsupported version {doc.get('version')!r} "
                  f"(expected {SLOTH_VERSION!r})")
         return []
     _unknown(doc, _SPEC_KEYS | {"slo_plugins"}, "", errs)
-    _check_plugins(doc.get("slo_plugins"), doc.line_of("slo_plugins"), errs)
+    _check_plugins(doc.get("slo_plugins"), yamlpos.line_of(doc, "slo_plugins"), errs)
     service = doc.get("service")
     if not isinstance(service, str) or not service:
-        errs.add(doc.line_of("service"), "service is required")
+        errs.add(yamlpos.line_of(doc, "service"), "service is required")
         service = ""
     elif not NAME_RE.match(service):
-        errs.add(doc.line_of("service"), f'invalid service "{service}" (must match'
+        errs.add(yamlpos.line_of(doc, "service"), f'invalid service "{service}" (must match'
                  f" {NAME_RE.pattern})")
-    labels = _str_map(doc.get("labels"), "", errs, "labels", line=doc.line_of("labels"))
+    labels = _str_map(doc.get("labels"), "", errs, "labels", line=yamlpos.line_of(doc, "labels"))
     slos = doc.get("slos")
     if not isinstance(slos, list) or not slos:
-        errs.add(doc.line_of("slos"), "at least one SLO is required in `slos`")
+        errs.add(yamlpos.line_of(doc, "slos"), "at least one SLO is required in `slos`")
         return []
     out = []
     for i, node in enumerate(slos):
-        line = slos.item_lines[i] if isinstance(slos, yamlpos.LocList) else doc.line_of("slos")
+        line = (yamlpos.item_lines(slos)[i] if isinstance(slos, yamlpos.LocList)
+                else yamlpos.line_of(doc, "slos"))
         slo = _load_sloth_slo(node, service, labels, line, errs)
         if slo is not None:
             out.append(slo)
@@ -151,7 +211,7 @@ def _check_plugins(node: Any, line: int, errs: _Errors) -> None:
     for i, p in enumerate(chain):
         pid = p.get("id") if isinstance(p, dict) else None
         if pid != ALERT_FOR_PLUGIN:
-            errs.add(chain.item_lines[i], f"slo_plugins: plugin {pid!r} is not supported by "
+            errs.add(yamlpos.item_lines(chain)[i], f"slo_plugins: plugin {pid!r} is not supported by "
                      f"moncheck (only {ALERT_FOR_PLUGIN}, whose `for:` is built in)")
 
 
@@ -160,28 +220,29 @@ def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: 
     if not isinstance(node, dict):
         errs.add(line, "each SLO must be a mapping")
         return None
-    before = len(errs.items)
+    before = errs.count()
     name = node.get("name")
     where = f"invalid slo {name!r}: ".replace("'", '"') if isinstance(name, str) else "invalid slo: "
     _unknown(node, _SLO_KEYS, where, errs)
     if not isinstance(name, str) or not name:
-        errs.add(node.line_of("name") if "name" in node else node.line, f"{where}name is required")
+        errs.add(yamlpos.line_of(node, "name") if "name" in node else yamlpos.line_of(node),
+                 f"{where}name is required")
         name = ""
     elif not NAME_RE.match(name):
-        errs.add(node.line_of("name"), f"{where}invalid name (must match {NAME_RE.pattern})")
-    objective = _objective(node.get("objective"), node.line_of("objective"), where, errs)
+        errs.add(yamlpos.line_of(node, "name"), f"{where}invalid name (must match {NAME_RE.pattern})")
+    objective = _objective(node.get("objective"), yamlpos.line_of(node, "objective"), where, errs)
     desc = node.get("description", "")
     if not isinstance(desc, str):
-        errs.add(node.line_of("description"), f"{where}description must be a string")
+        errs.add(yamlpos.line_of(node, "description"), f"{where}description must be a string")
         desc = ""
     labels = _merge(spec_labels, _str_map(node.get("labels"), where, errs, "labels",
-                                          line=node.line_of("labels")))
+                                          line=yamlpos.line_of(node, "labels")))
     slo = SLO(service=service, name=name, objective=objective or 0.0, period_ms=DEFAULT_PERIOD_MS,
               description=desc, labels=labels, path=errs.path, line=line)
-    slo.lines["objective"] = node.line_of("objective")
-    _load_sloth_sli(node.get("sli"), node.line_of("sli"), where, slo, errs)
-    _load_sloth_alerting(node.get("alerting"), node.line_of("alerting"), where, slo, errs)
-    return slo if len(errs.items) == before else None
+    slo.lines["objective"] = yamlpos.line_of(node, "objective")
+    _load_sloth_sli(node.get("sli"), yamlpos.line_of(node, "sli"), where, slo, errs)
+    _load_sloth_alerting(node.get("alerting"), yamlpos.line_of(node, "alerting"), where, slo, errs)
+    return slo if errs.count() == before else None
 
 
 def _objective(v: Any, line: int, where: str, errs: _Errors) -> float | None:
@@ -205,26 +266,27 @@ def _load_sloth_sli(sli: Any, line: int, where: str, slo: SLO, errs: _Errors) ->
     kinds = [k for k in ("events", "raw", "plugin") if k in sli]
     _unknown(sli, {"events", "raw", "plugin"}, w, errs)
     if len(kinds) != 1:
-        errs.add(sli.line, f"{w}exactly one of events, raw or plugin is required")
+        errs.add(yamlpos.line_of(sli), f"{w}exactly one of events, raw or plugin is required")
         return
     kind = kinds[0]
     body = sli[kind]
     if kind == "plugin":
-        errs.add(sli.line_of("plugin"), f"{w}SLI plugins are not supported by moncheck",
+        errs.add(yamlpos.line_of(sli, "plugin"), f"{w}SLI plugins are not supported by moncheck",
                  hint="inline the plugin's queries as sli.events error_query/total_query")
         return
     if not isinstance(body, dict):
-        errs.add(sli.line_of(kind), f"{w}{kind} must be a mapping")
+        errs.add(yamlpos.line_of(sli, kind), f"{w}{kind} must be a mapping")
         return
     keys = ("error_query", "total_query") if kind == "events" else ("error_ratio_query",)
     _unknown(body, set(keys), w, errs)
     for k in keys:
         q = body.get(k)
         if not isinstance(q, str) or not q.strip():
-            errs.add(body.line_of(k) if k in body else body.line, f"{w}{kind}: {k} is required")
+            errs.add(yamlpos.line_of(body, k) if k in body else yamlpos.line_of(body),
+                     f"{w}{kind}: {k} is required")
             continue
         setattr(slo, k, q)
-        slo.lines[k] = body.line_of(k)
+        slo.lines[k] = yamlpos.line_of(body, k)
 
 
 def _load_sloth_alerting(node: Any, line: int, where: str, slo: SLO, errs: _Errors) -> None:
@@ -237,15 +299,15 @@ def _load_sloth_alerting(node: Any, line: int, where: str, slo: SLO, errs: _Erro
         return
     _unknown(node, _ALERTING_KEYS, w, errs)
     name = node.get("name")
-    labels = _str_map(node.get("labels"), w, errs, "labels", line=node.line_of("labels"))
+    labels = _str_map(node.get("labels"), w, errs, "labels", line=yamlpos.line_of(node, "labels"))
     annots = _str_map(node.get("annotations"), w, errs, "annotations",
-                      line=node.line_of("annotations"))
-    metas = []
+                      line=yamlpos.line_of(node, "annotations"))
+    metas: list[AlertMeta | None] = []
     for key, label in (("page_alert", "page alert"), ("ticket_alert", "ticket alert")):
         sub = node.get(key) or {}
         aw = f"{where}invalid alert: {label}: "
         if not isinstance(sub, dict):
-            errs.add(node.line_of(key), f"{aw}must be a mapping")
+            errs.add(yamlpos.line_of(node, key), f"{aw}must be a mapping")
             metas.append(None)
             continue
         if isinstance(sub, yamlpos.LocDict):
@@ -265,17 +327,18 @@ def _load_sloth_alerting(node: Any, line: int, where: str, slo: SLO, errs: _Erro
             name=name if isinstance(name, str) else "", disable=disable,
             for_=str(for_) if for_ is not None else None,
             labels=_merge(labels, _str_map(sub.get("labels"), aw, errs, "labels",
-                                           line=yamlpos.line_of(sub, "labels", node.line))),
+                                           line=yamlpos.line_of(sub, "labels", yamlpos.line_of(node)))),
             annotations=_merge(annots, _str_map(sub.get("annotations"), aw, errs, "annotations",
-                                                line=yamlpos.line_of(sub, "annotations", node.line))),
-            line=node.line_of(key) if key in node else node.line_of("name"))
+                                                line=yamlpos.line_of(sub, "annotations",
+                                                                     yamlpos.line_of(node)))),
+            line=yamlpos.line_of(node, key) if key in node else yamlpos.line_of(node, "name"))
         if not disable:
             if not isinstance(name, str) or not name:
-                errs.add(node.line_of("name") if "name" in node else node.line,
+                errs.add(yamlpos.line_of(node, "name") if "name" in node else yamlpos.line_of(node),
                          f"{aw}name is required")
             elif not ALERT_NAME_RE.match(name):
-                errs.add(node.line_of("name"), f'{aw}invalid name "{name}" '
-                         f"(must match {ALERT_NAME_RE.pattern})")
+                errs.add(yamlpos.line_of(node, "name"), f"{aw}invalid name {name!r} "
+                         "(must not contain line breaks)")
         metas.append(meta)
     slo.page, slo.ticket = metas[0], metas[1]
 
@@ -291,11 +354,11 @@ def _q(node: Any) -> tuple[str | None, int]:
     if isinstance(src, dict):
         spec = src.get("spec")
         if isinstance(spec, dict) and isinstance(spec.get("query"), str):
-            return spec["query"], spec.line_of("query")
-        return None, src.line
+            return spec["query"], yamlpos.line_of(spec, "query")
+        return None, yamlpos.line_of(src)
     if isinstance(node.get("query"), str):
-        return node["query"], node.line_of("query")
-    return None, node.line
+        return node["query"], yamlpos.line_of(node, "query")
+    return None, yamlpos.line_of(node)
 
 
 def _load_openslo(docs: list[Any], errs: _Errors) -> list[SLO]:
@@ -307,7 +370,7 @@ def _load_openslo(docs: list[Any], errs: _Errors) -> list[SLO]:
         if not isinstance(doc, dict) or doc.get("kind") in ("SLI", "Service", "DataSource"):
             continue
         if doc.get("apiVersion") not in OPENSLO_VERSIONS or doc.get("kind") != "SLO":
-            errs.add(doc.line if isinstance(doc, dict) else 1, "unsupported OpenSLO document "
+            errs.add(yamlpos.line_of(doc) if isinstance(doc, dict) else 1, "unsupported OpenSLO document "
                      f"{doc.get('apiVersion')!r}/{doc.get('kind')!r} (expected openslo/v1 SLO)")
             continue
         out.extend(_load_openslo_slo(doc, slis, errs))
@@ -319,65 +382,65 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
     name = meta.get("name") if isinstance(meta, dict) else None
     where = f'invalid slo "{name}": ' if isinstance(name, str) else "invalid slo: "
     if not isinstance(name, str) or not NAME_RE.match(name):
-        errs.add(yamlpos.line_of(meta, "name", doc.line), f"{where}metadata.name is required "
+        errs.add(yamlpos.line_of(meta, "name", yamlpos.line_of(doc)), f"{where}metadata.name is required "
                  f"and must match {NAME_RE.pattern}")
         return []
     if not isinstance(spec, dict):
-        errs.add(doc.line_of("spec"), f"{where}spec is required")
+        errs.add(yamlpos.line_of(doc, "spec"), f"{where}spec is required")
         return []
     service = spec.get("service")
     if not isinstance(service, str) or not NAME_RE.match(service):
-        errs.add(spec.line_of("service"), f"{where}spec.service is required and must match "
+        errs.add(yamlpos.line_of(spec, "service"), f"{where}spec.service is required and must match "
                  f"{NAME_RE.pattern}")
         return []
     indicator = spec.get("indicator")
     if indicator is None and isinstance(spec.get("indicatorRef"), str):
         indicator = slis.get(spec["indicatorRef"])
         if indicator is None:
-            errs.add(spec.line_of("indicatorRef"), f"{where}indicatorRef "
+            errs.add(yamlpos.line_of(spec, "indicatorRef"), f"{where}indicatorRef "
                      f"{spec['indicatorRef']!r}: no SLI document of that name in this file")
             return []
     ispec = indicator.get("spec") if isinstance(indicator, dict) else None
     ratio = None
     if isinstance(ispec, dict):
         ratio = ispec.get("ratioMetric") or ispec.get("ratioMetrics")
-    before = len(errs.items)
+    before = errs.count()
     _openslo_unsupported(spec, where, errs)
     period_ms = _openslo_period(spec, where, errs)
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or not objectives:
-        errs.add(spec.line_of("objectives"), f"{where}at least one objective is required")
+        errs.add(yamlpos.line_of(spec, "objectives"), f"{where}at least one objective is required")
         return []
     out = []
     for i, obj in enumerate(objectives):
         ow = f'invalid slo "{name}-{i}": '
         if not isinstance(obj, dict):
-            errs.add(objectives.item_lines[i], f"{ow}objective must be a mapping")
+            errs.add(yamlpos.item_lines(objectives)[i], f"{ow}objective must be a mapping")
             continue
         target = obj.get("targetPercent")
         if target is None and isinstance(obj.get("target"), (int, float)) \
                 and not isinstance(obj.get("target"), bool):
             target = obj["target"] * 100
-        objective = _objective(target, obj.line_of("target") if "target" in obj
-                               else obj.line, ow, errs)
+        objective = _objective(target, yamlpos.line_of(obj, "target") if "target" in obj
+                               else yamlpos.line_of(obj), ow, errs)
         r = ratio if ratio is not None else obj.get("ratioMetrics") or obj.get("ratioMetric")
         if not isinstance(r, dict):
-            errs.add(obj.line, f"{ow}invalid SLI: only ratio indicators (ratioMetric with "
+            errs.add(yamlpos.line_of(obj), f"{ow}invalid SLI: only ratio indicators (ratioMetric with "
                      "good or bad, and total) are supported")
             continue
         total, total_line = _q(r.get("total"))
         good, good_line = _q(r.get("good"))
         bad, bad_line = _q(r.get("bad"))
         if total is None or (good is None) == (bad is None):
-            errs.add(r.line, f"{ow}invalid SLI: ratioMetric needs total and exactly one of "
+            errs.add(yamlpos.line_of(r), f"{ow}invalid SLI: ratioMetric needs total and exactly one of "
                      "good or bad, each with metricSource.spec.query")
             continue
         if objective is None or period_ms is None:
             continue
         slo = SLO(service=service, name=f"{name}-{i}", objective=objective, period_ms=period_ms,
                   description=spec.get("description") or "", spec_version=doc["apiVersion"],
-                  mode="cli-gen-openslo", path=errs.path, line=doc.line, labels={})
-        slo.lines["objective"] = obj.line_of("target") if "target" in obj else obj.line
+                  mode="cli-gen-openslo", path=errs.path, line=yamlpos.line_of(doc), labels={})
+        slo.lines["objective"] = yamlpos.line_of(obj, "target") if "target" in obj else yamlpos.line_of(obj)
         if bad is not None:
             slo.error_query, slo.total_query = bad, total
             slo.lines.update(error_query=bad_line, total_query=total_line)
@@ -387,21 +450,21 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
                                      f"      {total}\n    )\n  )\n")
             slo.lines.update(error_ratio_query=good_line, total_query=total_line)
         out.append(slo)
-    return out if len(errs.items) == before else []
+    return out if errs.count() == before else []
 
 
 def _openslo_unsupported(spec: Any, where: str, errs: _Errors) -> None:
     """What moncheck (like Sloth) cannot generate: rejected, never read as something else."""
     method = spec.get("budgetingMethod")
     if method is not None and method != "Occurrences":
-        errs.add(spec.line_of("budgetingMethod"), f"{where}budgetingMethod {method!r} is not "
+        errs.add(yamlpos.line_of(spec, "budgetingMethod"), f"{where}budgetingMethod {method!r} is not "
                  "supported: only Occurrences (good/total events over the window) has a "
                  "Prometheus burn-rate form here; Timeslices counts bad minutes instead",
                  hint="use budgetingMethod: Occurrences")
     tw = spec.get("timeWindow") or spec.get("timeWindows")
     for w in tw if isinstance(tw, list) else []:
         if isinstance(w, dict) and w.get("isRolling") is False:
-            errs.add(yamlpos.line_of(w, "isRolling", w.line), f"{where}calendar-aligned "
+            errs.add(yamlpos.line_of(w, "isRolling", yamlpos.line_of(w)), f"{where}calendar-aligned "
                      "time windows (isRolling: false) are not supported: the rules compute "
                      "rolling windows", hint="use isRolling: true with a duration such as 30d")
 
@@ -411,7 +474,7 @@ def _openslo_period(spec: Any, where: str, errs: _Errors) -> int | None:
     if tw is None:
         return DEFAULT_PERIOD_MS
     if not isinstance(tw, list) or len(tw) != 1 or not isinstance(tw[0], dict):
-        errs.add(spec.line_of("timeWindow"), f"{where}timeWindow must hold exactly one window")
+        errs.add(yamlpos.line_of(spec, "timeWindow"), f"{where}timeWindow must hold exactly one window")
         return None
     w = tw[0]
     try:
@@ -421,11 +484,11 @@ def _openslo_period(spec: Any, where: str, errs: _Errors) -> int | None:
             unit = {"Day": "d", "Week": "w", "Hour": "h"}.get(str(w.get("unit")), "?")
             ms = parse_duration(f"{w.get('count')}{unit}")
     except ValueError as e:
-        errs.add(w.line, f"{where}invalid timeWindow: {e}")
+        errs.add(yamlpos.line_of(w), f"{where}invalid timeWindow: {e}")
         return None
     if for_period(ms) is None:
         from moncheck.slo.gofmt import prom_duration
         ok = ", ".join(prom_duration(p) for p in sorted(SUPPORTED))
-        errs.add(w.line, f"{where}unsupported SLO period {prom_duration(ms)} (supported: {ok})")
+        errs.add(yamlpos.line_of(w), f"{where}unsupported SLO period {prom_duration(ms)} (supported: {ok})")
         return None
     return ms
