@@ -136,7 +136,8 @@ def test_findings_at_group_lines_never_cut(tmp_path: Path, capsys: pytest.Captur
     _files(tmp_path, long=600)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "rules.yml", "busy.test.yml", "--format", "json"]) == 1
-    got = {f["line"]: f["message"] for f in json.loads(capsys.readouterr().out) if f["check"] == "promtool/test-rules"}
+    doc = json.loads(capsys.readouterr().out)
+    got = {f["line"]: f["message"] for f in doc["findings"] if f["check"] == "promtool/test-rules"}
     assert sorted(got) == [4, 15]
     assert got[4].startswith('test group "Busy fires with its labels" failed: alert Busy at 10m: alert 1: '
                              'label severity: expected "warning", got "critical"\n')

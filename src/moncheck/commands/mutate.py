@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="promtool processes at once (default: the number of cores)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="timeout of one promtool run (default: the policy's mutate.timeout, else 60)")
+    p.add_argument("--policy", type=Path, metavar="FILE",
+                   help="policy file with a mutate: section (default: the repository's "
+                   "policies/policy.yml; none for loose paths)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
     p.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     p.set_defaults(func=run)
@@ -79,7 +82,17 @@ def run(args: argparse.Namespace) -> int:
         print("moncheck: error: no promtool test files (pass the test files that load these rules)",
               file=sys.stderr)
         return 2
-    pol = from_data(inv.policy.data if inv.policy else None, inv.policy.path if inv.policy else None)
+    if args.policy is not None:
+        from moncheck import yamlpos
+        from moncheck.tools import display_path
+
+        if not args.policy.is_file():
+            print(f"moncheck: error: --policy {args.policy}: no such file", file=sys.stderr)
+            return 2
+        shown = display_path(args.policy, repo)
+        pol = from_data(yamlpos.load(args.policy, shown), shown)
+    else:
+        pol = from_data(inv.policy.data if inv.policy else None, inv.policy.path if inv.policy else None)
     jobs = args.jobs or os.cpu_count() or 1
     timeout = args.timeout or pol.timeout_s or DEFAULT_TIMEOUT_S
     progress = (lambda msg: print(f"moncheck mutate: {msg}", file=sys.stderr)) if args.verbose else None

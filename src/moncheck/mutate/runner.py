@@ -38,8 +38,8 @@ from moncheck.tools import promtool as pt
 KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeout"
 DEFAULT_TIMEOUT_S = 60.0
 CHECK_BATCH = 64  # rule files per `promtool check rules`
-MAX_TEST_BATCH = 16  # test files per `promtool test rules`
-MIN_BATCH_GROUPS = 4  # below that, promtool's start-up (~75 ms) outweighs the parallelism
+MAX_TEST_BATCH = 32  # test files per `promtool test rules`
+MIN_BATCH_S = 0.5  # below that, promtool's start-up (~75 ms) outweighs the parallelism
 
 Outcomes = dict[str, "tuple[bool, str] | None"]
 
@@ -73,6 +73,7 @@ class _Item:
     shown: str
     groups: int
     mutant: int | None
+    cost: float = 0.0  # estimated seconds
 
 
 class Runner:
@@ -83,6 +84,8 @@ class Runner:
         self.binary = binary or pt.promtool()
         self.progress = progress or (lambda _msg: None)
         self.calls = 0
+        self.cost: dict[str, float] = {}  # test file (shown) -> seconds of its baseline run
+        self.elapsed: dict[str, float] = {}  # single-file calls: file -> seconds
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -95,8 +98,12 @@ class Runner:
             return dict.fromkeys(files)
         with self._lock:
             self.calls += 1
+        t0 = time.perf_counter()
         try:
-            return fn(files, cwd, self.timeout, self.binary)
+            got = fn(files, cwd, self.timeout, self.binary)
+            if len(files) == 1:
+                self.elapsed[files[0]] = time.perf_counter() - t0
+            return got
         except ToolTimeout:
             if len(files) == 1:
                 with self._lock:
@@ -173,7 +180,9 @@ class Runner:
             items.append(_Item(arg, tf.shown, len(tf.groups), None))
         if not items:
             return []
-        got = self._parallel(pt.test_rules_batch, _batches(items, self.jobs), work)
+        # one file per call: its time is the cost estimate of its copies
+        got = self._parallel(pt.test_rules_batch, [[i.arg] for i in items], work)
+        self.cost = {i.shown: self.elapsed.get(i.arg, 0.0) for i in items}
         failed = []
         for i in items:
             res = got.get(i.arg)
@@ -199,8 +208,8 @@ class Runner:
             _write_yaml(work / arg, mutated[-1])
             rule_args.append(arg)
         checked = self._parallel(pt.check_rules_batch, _chunks(rule_args, CHECK_BATCH, self.jobs), work)
-        # 2. test copies of the observing groups
-        items: list[_Item] = []
+        # 2. which groups of which test files observe each mutant
+        plans: dict[int, list[tuple[int, scope.TestFile, list[scope.GroupScope]]]] = {}
         for i, (m, path) in enumerate(mutants):
             res = checked.get(rule_args[i])
             if res is None:
@@ -213,21 +222,45 @@ class Runner:
                 outcomes[i].detail = " ".join(pt.failure_text(res[1]).split())
                 continue
             for k, tf in enumerate(test_files):
-                if path not in tf.rule_files:
-                    continue
-                groups = scope.observers(tf, m.rule.name, m.rule.kind)
-                if not groups:
-                    continue
-                arg = f"m{i}/t{k}-{tf.path.name}"
-                _write_test(work, arg, tf, rule_data, (path, mutated[i]), groups)
-                items.append(_Item(arg, tf.shown, len(groups), i))
-                outcomes[i].tests.append(tf.shown)
-                outcomes[i].groups += len(groups)
-            if not outcomes[i].tests:
+                groups = scope.observers(tf, m.rule.name, m.rule.kind) if path in tf.rule_files else []
+                if groups:
+                    plans.setdefault(i, []).append((k, tf, groups))
+                    outcomes[i].tests.append(tf.shown)
+                    outcomes[i].groups += len(groups)
+            if i not in plans:
                 outcomes[i].detail = "no test group observes this rule"
-        self.progress(f"{len(items)} test file copies to run")
-        # 3. run them
-        got = self._parallel(pt.test_rules_batch, _batches(items, self.jobs), work)
+        # 3. run them in two rounds: first one observing group per mutant (most mutants die
+        # there), then every other observing group of the mutants still alive. A mutant is killed
+        # when any group fails, so the result is the same as running them all at once.
+        first: list[_Item] = []
+        for i, plan in plans.items():
+            k, tf, groups = plan[0]
+            first.append(self._item(work, f"m{i}/a-t{k}-{tf.path.name}", tf, rule_data,
+                                    (mutants[i][1], mutated[i]), groups[:1], i))
+        self.progress(f"{len(first)} mutants to run, first round")
+        self._judge(first, outcomes, work)
+        second: list[_Item] = []
+        for i, plan in plans.items():
+            if outcomes[i].status == KILLED:
+                continue
+            for n, (k, tf, groups) in enumerate(plan):
+                rest = groups[1:] if n == 0 else groups
+                if rest:
+                    second.append(self._item(work, f"m{i}/b-t{k}-{tf.path.name}", tf, rule_data,
+                                             (mutants[i][1], mutated[i]), rest, i))
+        self.progress(f"{len(second)} test file copies of {len({x.mutant for x in second})} "
+                      "surviving mutants, second round")
+        self._judge(second, outcomes, work)
+        return outcomes
+
+    def _item(self, work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, Any],
+              mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope], mutant: int | None) -> _Item:
+        _write_test(work, arg, tf, rule_data, mutated, groups)
+        base = self.cost.get(tf.shown, 0.0)
+        return _Item(arg, tf.shown, len(groups), mutant, base * len(groups) / max(1, len(tf.groups)))
+
+    def _judge(self, items: list[_Item], outcomes: list[Outcome], work: Path) -> None:
+        got = self._parallel(pt.test_rules_batch, self._batches(items), work) if items else {}
         for item in items:
             assert item.mutant is not None
             o = outcomes[item.mutant]
@@ -240,7 +273,24 @@ class Runner:
                             if item.arg in self.timed_out else f"{item.shown}: promtool gave no result")
             elif not res[0]:
                 o.status, o.detail = KILLED, item.shown
-        return outcomes
+
+    def _batches(self, items: list[_Item]) -> list[list[str]]:
+        """Batches of similar estimated cost (from the baseline's time per test file), a few per
+        job so that the pool stays busy, none longer than a quarter of the timeout."""
+        total = sum(i.cost for i in items)
+        target = min(self.timeout / 4, max(MIN_BATCH_S, total / (self.jobs * 4)))
+        batches: list[list[str]] = []
+        cur: list[str] = []
+        cost = 0.0
+        for it in sorted(items, key=lambda i: -i.cost):
+            cur.append(it.arg)
+            cost += it.cost
+            if cost >= target or len(cur) >= MAX_TEST_BATCH:
+                batches.append(cur)
+                cur, cost = [], 0.0
+        if cur:
+            batches.append(cur)
+        return batches
 
 
 def _load(path: Path) -> Any:
@@ -278,21 +328,3 @@ def _write_test(work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, 
 def _chunks(args: list[str], size: int, jobs: int) -> list[list[str]]:
     size = max(1, min(size, -(-len(args) // jobs)))
     return [args[i : i + size] for i in range(0, len(args), size)]
-
-
-def _batches(items: list[_Item], jobs: int) -> list[list[str]]:
-    """Batches of similar cost (test groups), a few per job so that the pool stays busy."""
-    total = sum(max(1, i.groups) for i in items)
-    target = max(MIN_BATCH_GROUPS, total // (jobs * 4))
-    batches: list[list[str]] = []
-    cur: list[str] = []
-    cost = 0
-    for it in sorted(items, key=lambda i: -i.groups):
-        cur.append(it.arg)
-        cost += max(1, it.groups)
-        if cost >= target or len(cur) >= MAX_TEST_BATCH:
-            batches.append(cur)
-            cur, cost = [], 0
-    if cur:
-        batches.append(cur)
-    return batches

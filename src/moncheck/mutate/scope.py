@@ -159,8 +159,6 @@ def needed(tf: TestFile, groups: list[GroupScope]) -> set[tuple[str, str]] | Non
     writing the series their expressions read, transitively), or None when that is not known
     (a nameless selector) and every rule must stay. The other rules cannot change what these
     groups see, so leaving them out of the rule files is sound and saves their evaluation."""
-    if tf.data.get("group_eval_order"):
-        return None
     series: set[str] = set()
     alertnames: set[str] = set()
     for g in groups:
@@ -187,7 +185,8 @@ def needed(tf: TestFile, groups: list[GroupScope]) -> set[tuple[str, str]] | Non
 
 
 def prune(data: Any, keep: set[tuple[str, str]] | None) -> Any:
-    """A rule file's data with only the rules in ``keep`` (all when None); empty groups go."""
+    """A rule file's data with only the rules in ``keep`` (all when None); empty groups go
+    (promtool 2.x and 3.x accept a ``group_eval_order`` naming groups that are not loaded)."""
     if keep is None or not isinstance(data, dict):
         return data
     groups = []
