@@ -38,7 +38,7 @@ def parse_duration(text: str) -> float:
 
 def format_duration(seconds: float) -> str:
     """A Prometheus duration string for ``seconds`` (whole seconds)."""
-    s = max(1, int(round(seconds)))
+    s = max(1, round(seconds))
     out = ""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if s >= size:

@@ -33,8 +33,8 @@ def render(data: ReportData, outcomes: list[Outcome], charts: list[Chart], build
         out += [f"> - {o.text()}" for o in failed]
         out.append("")
     elif outcomes:
-        out += [f"Data checks: all {len(outcomes)} expectations passed "
-                f"(`monitoring/expectations/daily-report.yml`).", ""]
+        out += [(f"Data checks: all {len(outcomes)} expectations passed "
+                 "(`monitoring/expectations/daily-report.yml`)."), ""]
     out += [
         "## Key figures", "",
         "| Figure | Value |", "|---|---|",

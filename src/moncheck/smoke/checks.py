@@ -33,7 +33,7 @@ def uptime(target: Target, check: UptimeCheck, attempts: int = 3) -> Response:
 
 def health(target: Target, schema_path: Path) -> dict[str, Any]:
     """``/health`` matches its JSON Schema, is healthy, and lists every component."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     url = target.url("service_url") + "/health"
     resp = http_get(url, "health endpoint", expected_status=None, auth=target.auth_of("service"))
@@ -68,7 +68,7 @@ def missing_metrics(text: str, cataloged: dict[str, str]) -> list[str]:
     """Cataloged service metrics of which no sample name appears in the exposition."""
     seen: set[str] = set()
     for line in text.splitlines():
-        if line.startswith("# TYPE ") or line.startswith("# HELP "):
+        if line.startswith(("# TYPE ", "# HELP ")):
             parts = line.split()
             if len(parts) > 2:
                 seen.add(parts[2])
