@@ -38,7 +38,7 @@ class BuildResult:
 
 def frames(data: ReportData) -> dict[str, Any]:
     """The data sets the expectation suites run against (pandas DataFrames)."""
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
     cols = ["request_rate", "error_ratio", "p50", "p95", "p99"]
     by_t: dict[float, dict[str, float]] = {}

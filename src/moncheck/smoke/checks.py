@@ -33,7 +33,7 @@ def uptime(target: Target, check: UptimeCheck, attempts: int = 3) -> Response:
 
 def health(target: Target, schema_path: Path) -> dict[str, Any]:
     """``/health`` matches its JSON Schema, is healthy, and lists every component."""
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema
 
     url = target.url("service_url") + "/health"
     resp = http_get(url, "health endpoint", expected_status=None, auth=target.auth_of("service"))
