@@ -121,6 +121,7 @@ def test_init_on_an_empty_repository_exits_2(tmp_path: Path, capsys: pytest.Capt
 def test_missing_tools_fail_under_ci_or_strict(peer: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     write(peer, {"moncheck.yml": "rules: [prom/*.yml]\nalertmanager: alerting/am.yml\n"})
     monkeypatch.setenv("PATH", str(peer))  # neither promtool nor amtool
+    monkeypatch.setenv("MONCHECK_TOOLCHAIN_DIR", str(peer / "no-toolchain"))  # nor a fetched toolchain
     assert cli.main(["check"]) == 0  # locally: skipped, and said so
     assert "promtool/check-rules, amtool/check-config;" in capsys.readouterr().err
     assert cli.main(["check", "--strict"]) == 2
