@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools lint check test gate mutate drill smoke bench clean
+.PHONY: setup tools lint check test test-toolchain2 gate mutate drill smoke bench clean
 
 setup: $(STAMP) tools
 
@@ -44,6 +44,9 @@ TOOLCHAIN2_TESTS := tests/rules tests/unit/test_tools_promtool.py tests/unit/tes
 
 test: setup
 	$(VENV)/bin/pytest -q --junitxml=junit.xml
+	@$(MAKE) --no-print-directory test-toolchain2
+
+test-toolchain2: setup
 	MONCHECK_TOOLCHAIN=2 $(VENV)/bin/pytest -q --junitxml=junit-toolchain2.xml $(TOOLCHAIN2_TESTS)
 
 smoke: setup
@@ -54,6 +57,8 @@ bench: setup
 	$(PY) bench/slo.py
 	$(PY) bench/smoke.py --runs 20
 	$(PY) bench/drills.py
+	$(PY) bench/smoke_auth.py
+	$(PY) bench/compat.py
 
 clean:
 	rm -rf $(VENV) junit.xml junit-toolchain2.xml drill-report.json

@@ -11,6 +11,7 @@ credentials and with a wrong password, and prints wall time, exit status and the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -60,6 +61,11 @@ def main() -> int:
             for label, env in (("right", right), ("wrong", wrong)):
                 seconds, rc, line = _run(argv, env)
                 print(f"{name:<26} {label:<12} {rc:>4} {seconds:>8.2f}  {line[:150]}")
+        summary = Path(tmp) / "report" / "report.json"
+        if summary.is_file():
+            doc = json.loads(summary.read_text())
+            phases = ", ".join(f"{k} {v:.2f}s" for k, v in doc.get("build_phases", {}).items())
+            print(f"report build (inside the process): {doc['build_seconds']:.2f}s ({phases})")
     return 0
 
 

@@ -38,7 +38,7 @@ def parse_duration(text: str) -> float:
 
 def format_duration(seconds: float) -> str:
     """A Prometheus duration string for ``seconds`` (whole seconds)."""
-    s = max(1, int(round(seconds)))
+    s = max(1, round(seconds))
     out = ""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if s >= size:
@@ -124,6 +124,13 @@ class Prometheus(Api):
         return [{"metric": s["metric"], "values": [(float(t), _float(v)) for t, v in s["values"]]}
                 for s in result]
 
+    def version(self) -> str | None:
+        """The server's version (``/api/v1/status/buildinfo``), None when it does not say."""
+        try:
+            return str(self.get("/api/v1/status/buildinfo")["data"]["version"])
+        except (ApiError, KeyError, TypeError):
+            return None
+
     def scrape_interval(self, default: float = 15.0) -> float:
         """The global scrape interval from the loaded configuration (seconds)."""
         import yaml
@@ -138,6 +145,13 @@ class Prometheus(Api):
 class Alertmanager(Api):
     def __init__(self, base: str, timeout: float = 15.0, auth: httpauth.HttpAuth | None = None) -> None:
         super().__init__(base, "Alertmanager", timeout, auth)
+
+    def version(self) -> str | None:
+        """The server's version (``/api/v2/status``), None when it does not say."""
+        try:
+            return str(self.get("/api/v2/status")["versionInfo"]["version"])
+        except (ApiError, KeyError, TypeError):
+            return None
 
     def alerts(self) -> list[dict[str, Any]]:
         return self.get("/api/v2/alerts", {"active": "true", "silenced": "true", "inhibited": "true"})

@@ -135,6 +135,8 @@ def test_missing_tools_fail_under_ci_or_strict(peer: Path, capsys: pytest.Captur
     write(peer, {"moncheck.yml": "rules: [prom/*.yml]\nalertmanager: alerting/am.yml\n"})
     monkeypatch.setenv("MONCHECK_PROMTOOL", str(peer / "no-promtool"))  # neither promtool nor amtool
     monkeypatch.setenv("MONCHECK_AMTOOL", str(peer / "no-amtool"))
+    monkeypatch.setenv("PATH", str(peer))  # neither promtool nor amtool
+    monkeypatch.setenv("MONCHECK_TOOLCHAIN_DIR", str(peer / "no-toolchain"))  # nor a fetched toolchain
     assert cli.main(["check"]) == 0  # locally: skipped, and said so
     assert "promtool/check-rules, amtool/check-config;" in capsys.readouterr().err
     assert cli.main(["check", "--strict"]) == 2

@@ -175,3 +175,36 @@ def test_v3_rules_without_toolchain_3_say_why(tmp_path: Path, monkeypatch: pytes
     assert finding.text().startswith(
         "r.yml:3: error: promtool/check-rules: uses group `query_offset`, which needs Prometheus 3; "
         "the promtool 2.42.0+ds, toolchain 2 cannot check it")
+
+
+V3_TEST = """\
+rule_files: [r.yml]
+evaluation_interval: 1m
+tests:
+  - name: fires
+    interval: 1m
+    input_series:
+      - series: '{__name__="http.server.requests", job="x"}'
+        values: '5x10'
+    alert_rule_test:
+      - eval_time: 5m
+        alertname: DotMetric
+        exp_alerts:
+          - exp_labels: {job: x, team: platform}
+"""
+
+
+def test_rule_unit_tests_of_v3_rules_run_on_promtool_3_from_toolchain_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    need("3")
+    need("2")
+    (tmp_path / "r.yml").write_text(V3_RULES.replace("    query_offset: 1m\n", ""))
+    t = tmp_path / "r.test.yml"
+    t.write_text(V3_TEST)
+    old = subprocess.run([toolchain.binary("promtool", "2"), "test", "rules", t.name], cwd=tmp_path,
+                         capture_output=True, text=True, check=False)
+    assert old.returncode != 0
+    monkeypatch.setenv("MONCHECK_TOOLCHAIN", "2")
+    assert pt.promtool_for_tests(t) == toolchain.binary("promtool", "3")
+    assert pt.test_rules([t], tmp_path) == []
+    ok, out = pt.run_test_group(t, 0)
+    assert ok, out

@@ -25,6 +25,7 @@ class BuildResult:
     outcomes: list[Outcome]
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase
 
     @property
     def failed(self) -> list[Outcome]:
@@ -68,16 +69,21 @@ def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service
     auth = auth or {}
     prom = Prometheus(prometheus_url, auth=auth.get("prometheus"))
     am = Alertmanager(alertmanager_url, auth=auth.get("alertmanager")) if alertmanager_url else None
+    phases = {"load suites": time.monotonic() - started}
+    mark = time.monotonic()
     data = collect(prom, am, service_url, since_s, end, repo, auth.get("service"))
+    phases["queries"], mark = time.monotonic() - mark, time.monotonic()
     outcomes: list[Outcome] = []
     if data.has_data:
         parameters = {"max_gap_seconds": data.scrape_interval_s * params.get("max_gap_scrape_intervals", 2.5)}
         outcomes = validate(suites, frames(data), parameters)
+    phases["expectations"], mark = time.monotonic() - mark, time.monotonic()
     specs = chartdata.build(data, chartdata.thresholds(repo)) if data.has_data else []
     written = charts.render(specs, out)
     if specs:  # the data behind each chart, for readers and golden tests
         atomic.write_text(out / "charts.json", json.dumps([c.as_dict() for c in specs], indent=1) + "\n")
-    result = BuildResult(data, outcomes, written)
+    phases["charts"] = time.monotonic() - mark
+    result = BuildResult(data, outcomes, written, phases={k: round(v, 3) for k, v in phases.items()})
     result.seconds = time.monotonic() - started
     atomic.write_text(out / "report.json", json.dumps(summary(result), indent=2) + "\n")
     # report.md last: its presence means the folder is complete.
@@ -92,6 +98,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
         "ok": result.ok,
         "has_data": d.has_data,
         "start": d.start, "end": d.end, "window": d.window,
+        "versions": d.versions,
         "total_requests": d.total_requests,
         "error_ratio": d.error_ratio,
         "p95_latency_seconds": d.p95_latency_s,
@@ -105,4 +112,5 @@ def summary(result: BuildResult) -> dict[str, Any]:
         "expectations": len(result.outcomes),
         "notes": d.notes,
         "build_seconds": round(result.seconds, 3),
+        "build_phases": result.phases,
     }

@@ -52,6 +52,7 @@ class ReportData:
     counters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # raw counter samples
     gaps: list[dict[str, Any]] = field(default_factory=list)  # {series, timestamp, gap_seconds}
     budget_series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # SLO id -> % left
+    versions: dict[str, str] = field(default_factory=dict)  # "prometheus"/"alertmanager" -> version
     notes: list[str] = field(default_factory=list)
 
 
@@ -66,6 +67,10 @@ def collect(prom: Prometheus, am: Alertmanager | None, service_url: str | None, 
     start = end - since_s
     scrape = prom.scrape_interval()
     data = ReportData(prom.base, am.base if am else None, start, end, window, scrape)
+    for name, api in (("prometheus", prom), ("alertmanager", am)):
+        version = api.version() if api is not None else None
+        if version:
+            data.versions[name] = version
 
     present = prom.query(f"count(count_over_time({REQUESTS}[{window}]))", end)
     if not present:

@@ -33,8 +33,8 @@ def render(data: ReportData, outcomes: list[Outcome], charts: list[Chart], build
         out += [f"> - {o.text()}" for o in failed]
         out.append("")
     elif outcomes:
-        out += [f"Data checks: all {len(outcomes)} expectations passed "
-                f"(`monitoring/expectations/daily-report.yml`).", ""]
+        out += [(f"Data checks: all {len(outcomes)} expectations passed "
+                 "(`monitoring/expectations/daily-report.yml`)."), ""]
     out += [
         "## Key figures", "",
         "| Figure | Value |", "|---|---|",
@@ -79,9 +79,12 @@ def render(data: ReportData, outcomes: list[Outcome], charts: list[Chart], build
     notes = data.notes[1:] if not data.has_data else data.notes
     if notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    v = data.versions
     out += ["", "---",
-            f"Prometheus `{data.prometheus_url}` (scrape interval {data.scrape_interval_s:g}s), "
-            f"Alertmanager `{data.alertmanager_url or '-'}`."
+            f"Prometheus `{data.prometheus_url}` ({'version ' + v['prometheus'] + ', ' if 'prometheus' in v else ''}"
+            f"scrape interval {data.scrape_interval_s:g}s), "
+            f"Alertmanager `{data.alertmanager_url or '-'}`"
+            f"{' (version ' + v['alertmanager'] + ')' if 'alertmanager' in v else ''}."
             + (f" Built in {build_s:.1f}s." if build_s is not None else ""), ""]
     return "\n".join(out)
 

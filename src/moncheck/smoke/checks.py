@@ -68,7 +68,7 @@ def missing_metrics(text: str, cataloged: dict[str, str]) -> list[str]:
     """Cataloged service metrics of which no sample name appears in the exposition."""
     seen: set[str] = set()
     for line in text.splitlines():
-        if line.startswith("# TYPE ") or line.startswith("# HELP "):
+        if line.startswith(("# TYPE ", "# HELP ")):
             parts = line.split()
             if len(parts) > 2:
                 seen.add(parts[2])

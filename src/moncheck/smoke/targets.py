@@ -107,7 +107,7 @@ class Target:
         check on another host gets none, so credentials never leak to a third party)."""
         bases = sorted(((getattr(self, httpauth.URL_KEY[n]) or "").rstrip("/"), n) for n in httpauth.TARGETS)
         for base, name in sorted(bases, key=lambda b: -len(b[0])):
-            if base and (url == base or url.startswith(base + "/") or url.startswith(base + "?")):
+            if base and (url == base or url.startswith((base + "/", base + "?"))):
                 return self.auth.get(name)
         return None
 

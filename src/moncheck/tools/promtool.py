@@ -6,7 +6,9 @@ are merged so that each error follows the ``Checking <file>`` header of its file
 
 from __future__ import annotations
 
+import glob
 import re
+import subprocess
 import tempfile
 import textwrap
 from dataclasses import dataclass, field, replace
@@ -348,9 +350,35 @@ def _alerts_tested(group: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _newer_promtool() -> str | None:
+    """A promtool of 3.x from another toolchain when the selected one is 2.x (None otherwise)."""
+    if toolchain.major("promtool") >= 3:
+        return None
+    for name in toolchain.names():
+        exe = toolchain.find_in("promtool", name)
+        if exe and toolchain.major("promtool", name) >= 3:
+            return exe
+    return None
+
+
+def promtool_for_tests(path: Path) -> str:
+    """The promtool to run test file ``path`` with: the selected one, or a 3.x one when a rule
+    file it loads uses Prometheus-3-only syntax that promtool 2 cannot read."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return promtool()
+    patterns = data.get("rule_files") if isinstance(data, dict) else None
+    for pattern in patterns if isinstance(patterns, list) else []:
+        for hit in sorted(glob.glob(str(path.parent / str(pattern)))):
+            if syntax.v3_only(Path(hit)):
+                return _newer_promtool() or promtool()
+    return promtool()
+
+
 def run_test_file(path: Path) -> tuple[bool, str]:
     """``promtool test rules path`` (cwd = the file's directory) -> (passed, output)."""
-    proc = run([promtool(), "test", "rules", path.name], cwd=path.parent)
+    proc = run([promtool_for_tests(path), "test", "rules", path.name], cwd=path.parent)
     return proc.returncode == 0, proc.stdout
 
 
@@ -373,7 +401,7 @@ def run_test_group(path: Path, index: int) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory(prefix="moncheck-group-") as tmp:
         f = Path(tmp) / path.name
         f.write_text(yaml.safe_dump(one, sort_keys=False), encoding="utf-8")
-        proc = run([promtool(), "test", "rules", f.name], cwd=Path(tmp))
+        proc = run([promtool_for_tests(path), "test", "rules", f.name], cwd=Path(tmp))
     out = proc.stdout.replace(str(f), str(path)).replace(f.name, path.name)
     return proc.returncode == 0, out
 
@@ -406,8 +434,12 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
     if not present:
         return findings
     args = _args_for(present, repo)
-    proc = run([promtool(), "test", "rules", *args], cwd=repo)
-    sections = _unit_sections(proc.stdout, list(args))
+    by_exe: dict[str, list[str]] = {}
+    for arg, (_, path) in args.items():
+        by_exe.setdefault(promtool_for_tests(path), []).append(arg)
+    runs = [(run([exe, "test", "rules", *chunk], cwd=repo), chunk) for exe, chunk in by_exe.items()]
+    sections = [sec for p, chunk in runs for sec in _unit_sections(p.stdout, chunk)]
+    proc = subprocess.CompletedProcess([], max(p.returncode for p, _ in runs), "\n".join(p.stdout for p, _ in runs))
     failed_args = set()
     for sec in sections:
         shown, path = args.get(sec.arg, (sec.arg, Path(sec.arg)))

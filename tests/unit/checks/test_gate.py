@@ -58,6 +58,7 @@ def _policy(root: Path, text: str) -> Path:
 def test_missing_tool_module_or_binary_is_skipped_not_raised(tmp_path: Path, monkeypatch) -> None:
     _write(tmp_path, {"r.yml": rules(alert())})
     monkeypatch.setenv("PATH", str(tmp_path))  # no promtool/amtool on PATH
+    monkeypatch.setenv("MONCHECK_TOOLCHAIN_DIR", str(tmp_path / "no-toolchain"))  # nor fetched ones
     res = run_gate(tmp_path, [Path("r.yml")])
     assert not [f for f in res.findings if "internal error" in f.message]
 
