@@ -32,6 +32,7 @@ class Targets:
     prometheus: str
     alertmanager: str
     node: str | None = None
+    node_absent: str = "prometheus-node-exporter is not installed"  # why ``node`` is None
 
 
 @dataclass
@@ -82,7 +83,7 @@ def write_prometheus(repo: Path, out_dir: Path, targets: Targets, speed: float) 
         if target is None:
             derived.dropped_jobs[job["job_name"]] = (
                 "no blackbox exporter in the local stack" if role == "blackbox"
-                else "prometheus-node-exporter is not installed")
+                else targets.node_absent)
             continue
         labels: dict = {}
         for sc in job.get("static_configs") or []:
