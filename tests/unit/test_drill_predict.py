@@ -36,8 +36,10 @@ CASES = [
      1000, True, 0.0, "instant condition"),
     ("avg-of-up", "min by (job) (avg_over_time(up[15s])) < 0.9", {"stop_service": True}, 1000, True,
      1.5, "avg_over_time(up) over 15s below 0.9: share 0.1"),
-    ("first-bad-request", "job:errors:ratio_rate5m > 0.0001", {"control": {"error_ratio": 0.001}}, 1000, True,
-     max(5 * 0.1, 1 / (0.001 * 20)), "x*W = 50.00s"),
+    # Measured in a serial bench run: the first error can come with the first request after the
+    # fault (the service spaces errors exactly), so 1/(f*rate) is no floor; only the window share is.
+    ("rare-errors-at-high-rate", "job:errors:ratio_rate5m > 0.0001", {"control": {"error_ratio": 0.001}}, 1000,
+     True, 5 * 0.1, "x*W = 0.50s"),
 ]
 
 
