@@ -43,7 +43,7 @@ def _alert(name: str, severity: str, summary: str, description: str) -> dict[str
 
 
 ALERTS = [
-    _alert("HighErrorRate", "critical", "High error rate on gocarbon-api",
+    _alert("HighErrorRate", "critical", "gocarbon-api: more than 5% of requests fail with 5xx",
            "12.5% of gocarbon-api requests fail with 5xx (threshold 5%)."),
     _alert("TargetDown", "high", "gocarbon-api is down", "Prometheus cannot scrape gocarbon-api."),
     _alert("HighResponseTime", "warning", "Slow responses on gocarbon-api", "p95 latency is 1.8s (threshold 1s)."),

@@ -16,7 +16,7 @@ GOLDEN = json.loads((REPO / "tests/fixtures/templates/notifications-am-0.25.json
 RUNBOOK = "https://github.com/gocarbontracker/monitoring/blob/main/monitoring/runbooks/HighErrorRate.md"
 ALERT = {"status": "firing", "labels": {"alertname": "HighErrorRate", "job": "gocarbon-api", "severity": "critical",
                                         "team": "platform"},
-         "annotations": {"summary": "High error rate on gocarbon-api",
+         "annotations": {"summary": "gocarbon-api: more than 5% of requests fail with 5xx",
                          "description": "12.5% of gocarbon-api requests fail with 5xx (threshold 5%).",
                          "runbook_url": RUNBOOK}}
 TEMPLATES = content.Templates(REPO)
