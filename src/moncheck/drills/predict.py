@@ -90,8 +90,15 @@ def _const(n: Any) -> float | None:
     return None
 
 
+def _is_condition(n: Any) -> bool:
+    n = _unparen(n)
+    return isinstance(n, pp.BinaryExpr) and str(n.op) in COMPARISONS | {"and", "or"}
+
+
 def _cond(n: Any, ctx: Context) -> tuple[float, str]:
     n = _unparen(n)
+    if isinstance(n, pp.AggregateExpr) and _is_condition(n.expr):
+        return _cond(n.expr, ctx)  # `max(x > T) without (w)` (Sloth 0.16) holds when `x > T` does
     if isinstance(n, pp.BinaryExpr):
         op = str(n.op)
         if op in ("and", "or"):
@@ -112,7 +119,7 @@ def _cond(n: Any, ctx: Context) -> tuple[float, str]:
 
 def _crossing(value: Any, op: str, threshold: float, ctx: Context) -> tuple[float, str]:
     v = _unparen(value)
-    if isinstance(v, pp.BinaryExpr) and str(v.op) in COMPARISONS | {"and", "or"}:
+    if _is_condition(v) or (isinstance(v, pp.AggregateExpr) and _is_condition(v.expr)):
         return _cond(v, ctx)  # `(x < 1) > 0`: the filter decides
     kind = _kind(v, ctx)
     if kind[0] == "instant":
