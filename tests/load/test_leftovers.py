@@ -218,3 +218,18 @@ def test_two_sigints_in_the_middle_of_a_drill(tmp_path: Path) -> None:
     os.kill(run.p.pid, signal.SIGINT)
     assert run.finish() == 130, run.output
     assert_nothing_left(run, procs + run.procs())
+
+
+def test_a_named_drill_that_passes_exits_0_from_a_subdirectory(tmp_path: Path) -> None:
+    # No --repo: the git top level of the cwd; a named drill runs no dashboard check.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    report = tmp_path / "r.json"
+    p = subprocess.run([MONCHECK, "drill", "health-unhealthy", "--report", str(report)], cwd=REPO / "monitoring",
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "health-unhealthy  HealthCheckUnhealthy" in p.stdout
+    assert "drills/panel-data" not in p.stdout
+    doc = json.loads(report.read_text())
+    assert doc["ok"] and [d["name"] for d in doc["drills"]] == ["health-unhealthy"]
+    assert doc["dashboard_findings"] == []
+    assert not list(tmp_path.glob("moncheck-*"))

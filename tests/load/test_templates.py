@@ -2,7 +2,8 @@
 
 A fixed alert set is posted to a real Alertmanager running the repository's configuration (every
 receiver pointed at the sink); what each receiver's Slack, PagerDuty and email integrations
-deliver is compared with golden files (``MONCHECK_UPDATE_GOLDEN=1`` rewrites them) and checked
+deliver is compared with golden files, one per Alertmanager minor version
+(``MONCHECK_UPDATE_GOLDEN=1`` rewrites the one of the toolchain in use) and checked
 by ``moncheck.drills.content``. A broken copy of the templates must be reported at its line.
 """
 
@@ -20,7 +21,13 @@ from moncheck.drills import content, templates
 from moncheck.stack import missing_binaries
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests/fixtures/templates/notifications.json"
+def _golden() -> Path:
+    """One golden file per Alertmanager minor version: what a person receives differs by version
+    (0.33's PagerDuty details are structured, its default email HTML changed)."""
+    from moncheck import toolchain
+    version = toolchain.version_of(toolchain.binary("alertmanager"))
+    return REPO / f"tests/fixtures/templates/notifications-am-{'.'.join(version.split('.')[:2])}.json"
+
 RUNBOOKS = "https://github.com/gocarbontracker/monitoring/blob/main/monitoring/runbooks"
 
 pytestmark = [pytest.mark.load,
@@ -36,7 +43,7 @@ def _alert(name: str, severity: str, summary: str, description: str) -> dict[str
 
 
 ALERTS = [
-    _alert("HighErrorRate", "critical", "High error rate on gocarbon-api",
+    _alert("HighErrorRate", "critical", "gocarbon-api: more than 5% of requests fail with 5xx",
            "12.5% of gocarbon-api requests fail with 5xx (threshold 5%)."),
     _alert("TargetDown", "high", "gocarbon-api is down", "Prometheus cannot scrape gocarbon-api."),
     _alert("HighResponseTime", "warning", "Slow responses on gocarbon-api", "p95 latency is 1.8s (threshold 1s)."),
@@ -71,9 +78,12 @@ def test_templates_render_as_the_golden_files_and_read_well() -> None:
     seen = [_key(r) for r in records if r.get("integration") != "shadow"]
     assert len(seen) == EXPECTED, seen
     got = [templates.normalize(r) for r in records if r.get("integration") != "shadow"]
-    if os.environ.get("MONCHECK_UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
-    assert got == json.loads(GOLDEN.read_text()), "templates changed: rerun with MONCHECK_UPDATE_GOLDEN=1 and review"
+    golden = _golden()
+    if os.environ.get("MONCHECK_UPDATE_GOLDEN") == "1" or not golden.exists():
+        golden.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        assert os.environ.get("MONCHECK_UPDATE_GOLDEN") == "1", f"{golden} written: review and commit it"
+    assert got == json.loads(golden.read_text()), f"templates changed against {golden.name}: rerun with " \
+        "MONCHECK_UPDATE_GOLDEN=1 and review"
     assert _findings(REPO, records) == []
 
 

@@ -12,11 +12,11 @@ import pytest
 from moncheck.drills import content
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDEN = json.loads((REPO / "tests/fixtures/templates/notifications.json").read_text())
+GOLDEN = json.loads((REPO / "tests/fixtures/templates/notifications-am-0.25.json").read_text())
 RUNBOOK = "https://github.com/gocarbontracker/monitoring/blob/main/monitoring/runbooks/HighErrorRate.md"
 ALERT = {"status": "firing", "labels": {"alertname": "HighErrorRate", "job": "gocarbon-api", "severity": "critical",
                                         "team": "platform"},
-         "annotations": {"summary": "High error rate on gocarbon-api",
+         "annotations": {"summary": "gocarbon-api: more than 5% of requests fail with 5xx",
                          "description": "12.5% of gocarbon-api requests fail with 5xx (threshold 5%).",
                          "runbook_url": RUNBOOK}}
 TEMPLATES = content.Templates(REPO)
@@ -31,8 +31,10 @@ def _line(name: str) -> int:
     return next(i for i, ln in enumerate(text, 1) if f'define "{name}"' in ln)
 
 
-def test_the_golden_notifications_read_well() -> None:
-    for r in GOLDEN:
+@pytest.mark.parametrize("path", sorted((REPO / "tests/fixtures/templates").glob("notifications-am-*.json")),
+                         ids=lambda p: p.stem)
+def test_the_golden_notifications_read_well(path: Path) -> None:
+    for r in json.loads(path.read_text()):
         if r["alertnames"] == ["HighErrorRate"]:
             assert content.check(r, ALERT, TEMPLATES) == [], r["receiver"]
 

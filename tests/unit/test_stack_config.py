@@ -105,3 +105,15 @@ def test_uptime_interval_of_repository() -> None:
     from moncheck.stack.config import uptime_interval
     # api_health every 30s is the shortest check of monitoring/uptime/local.yml.
     assert uptime_interval(Path(__file__).resolve().parents[2], 60) == pytest.approx(0.5)
+
+
+def test_self_scrapes_are_slowed_down_and_the_service_is_not(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    targets = cfg.Targets(service="127.0.0.1:1", prometheus="127.0.0.1:2", alertmanager="127.0.0.1:3")
+    derived = cfg.write_prometheus(root, tmp_path, targets, 60)
+    jobs = {j["job_name"]: j for j in yaml.safe_load(derived.config_path.read_text())["scrape_configs"]}
+    glob_interval = yaml.safe_load(derived.config_path.read_text())["global"]["scrape_interval"]
+    metas = [j for j in jobs.values() if cfg.job_role(j) in cfg.META_ROLES]
+    assert metas and all(j["scrape_interval"] == j["scrape_timeout"] == "1000ms" for j in metas)
+    service = [j for j in jobs.values() if cfg.job_role(j) == "service"]
+    assert service and all(j.get("scrape_interval", glob_interval) == "250ms" for j in service)

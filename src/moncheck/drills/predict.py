@@ -9,8 +9,9 @@ earlier); a comparison of a value with a constant threshold crosses when the val
   under a fault of intensity f (the drill's ``error_ratio`` or ``db_failures``) against threshold
   T: the window must hold a share x = T/f of fault traffic. With the window full of healthy
   traffic that is x*W; in a stack younger than the window (age a) it holds only a's traffic, so
-  x*a/(1-x) (whichever is reached first). The traffic's rate cancels out of a ratio, but it sets
-  the first bad event: at least one bad request must happen, 1/(f*rate) after the fault;
+  x*a/(1-x) (whichever is reached first). The traffic's rate cancels out of a ratio (the time of
+  the first bad request is no bound: the service spaces errors exactly, one every 1/f requests,
+  and the first may come at once);
 - ``avg_over_time(up[W]) < T`` with the service stopped: the same window share, x = 1 - T;
 - a ratio whose **bad series the fault creates** (a 5xx counter that did not exist before):
   rate() then covers the series' own samples, not the window, and the ratio jumps to f as soon
@@ -89,8 +90,15 @@ def _const(n: Any) -> float | None:
     return None
 
 
+def _is_condition(n: Any) -> bool:
+    n = _unparen(n)
+    return isinstance(n, pp.BinaryExpr) and str(n.op) in COMPARISONS | {"and", "or"}
+
+
 def _cond(n: Any, ctx: Context) -> tuple[float, str]:
     n = _unparen(n)
+    if isinstance(n, pp.AggregateExpr) and _is_condition(n.expr):
+        return _cond(n.expr, ctx)  # `max(x > T) without (w)` (Sloth 0.16) holds when `x > T` does
     if isinstance(n, pp.BinaryExpr):
         op = str(n.op)
         if op in ("and", "or"):
@@ -111,7 +119,7 @@ def _cond(n: Any, ctx: Context) -> tuple[float, str]:
 
 def _crossing(value: Any, op: str, threshold: float, ctx: Context) -> tuple[float, str]:
     v = _unparen(value)
-    if isinstance(v, pp.BinaryExpr) and str(v.op) in COMPARISONS | {"and", "or"}:
+    if _is_condition(v) or (isinstance(v, pp.AggregateExpr) and _is_condition(v.expr)):
         return _cond(v, ctx)  # `(x < 1) > 0`: the filter decides
     kind = _kind(v, ctx)
     if kind[0] == "instant":
@@ -124,8 +132,7 @@ def _crossing(value: Any, op: str, threshold: float, ctx: Context) -> tuple[floa
         f = _fault_ratio(ctx)
         if not 0 < threshold < f:
             raise _NoModel(f"the fault's ratio {f:g} does not exceed the threshold {threshold:g}")
-        return _window_share(threshold / f, kind[1], ctx, f"ratio over {kind[1]:g}s: share {threshold:g}/{f:g}",
-                             first_event=1 / (f * ctx.rate_rps) if ctx.rate_rps > 0 else 0.0)
+        return _window_share(threshold / f, kind[1], ctx, f"ratio over {kind[1]:g}s: share {threshold:g}/{f:g}")
     if kind[0] == "avg_up" and op in ("<", "<=") and ctx.fault.get("stop_service"):
         return _window_share(1 - threshold, kind[1], ctx, f"avg_over_time(up) over {kind[1]:g}s below "
                              f"{threshold:g}: share {1 - threshold:g} of failed scrapes")
@@ -137,13 +144,12 @@ def _crossing(value: Any, op: str, threshold: float, ctx: Context) -> tuple[floa
     raise _NoModel(kind[1] if isinstance(kind[1], str) else f"{kind[0]} value under this fault")
 
 
-def _window_share(x: float, window: float, ctx: Context, what: str, first_event: float = 0.0) -> tuple[float, str]:
+def _window_share(x: float, window: float, ctx: Context, what: str) -> tuple[float, str]:
     young = x * ctx.age_s / (1 - x) if x < 1 else float("inf")
     if ctx.age_s + young <= window:
         t, form = young, f"data {ctx.age_s:.1f}s old, younger than the window: x*age/(1-x)"
     else:
         t, form = x * window, "x*W"
-    t = max(t, first_event)
     return SLACK * t, f"{what}, {form} = {t:.2f}s"
 
 

@@ -56,6 +56,10 @@ def table(results: list[DrillResult], speed: float, *, wall_s: float | None = No
     if unexpected:
         lines += ["", "fired although not expected (not a failure unless `expect_silent` names them):",
                   *unexpected]
+    scrapes = [f"  {r.name}: " + ", ".join(f"{job} {n}/{t}" for job, (n, t) in sorted(r.scrape_failures.items()))
+               for r in results if r.scrape_failures]
+    if scrapes:
+        lines += ["", "failed scrapes (the stack could not answer within the compressed interval):", *scrapes]
     total = sum(r.wall_s for r in results) if wall_s is None else wall_s
     lines.append(f"\n{len(results)} drills at speed {speed:g}x in {total:.0f}s ({jobs} at once); "
                  f"{sum(r.ok for r in results)} passed, {sum(not r.ok for r in results)} failed")

@@ -247,7 +247,7 @@ class AlertResult:
         p = self.pipeline_s
         out["pipeline"] = p / self.pipeline_floor_s if p is not None and self.pipeline_floor_s else None
         ratios = [v / self.delivery_floor_s[r] for r, v in self.delivery_s.items() if self.delivery_floor_s.get(r)]
-        out["delivery"] = min(ratios) if ratios else None
+        out["delivery"] = max(ratios) if ratios else None  # the slowest receiver
         return out
 
     def check_floors(self) -> None:
@@ -286,6 +286,7 @@ class DrillResult:
     silent: list[str] = field(default_factory=list)        # expect_silent, asserted
     ignored: list[str] = field(default_factory=list)       # untestable alerts that fired (host load)
     observed: dict[str, list[float]] = field(default_factory=dict)  # observe query -> values
+    scrape_failures: dict[str, tuple[int, int]] = field(default_factory=dict)  # job -> (failed, scrapes)
 
     @property
     def ok(self) -> bool:
@@ -441,6 +442,7 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
             res.failures.append(f"locust produced no statistics; log:\n{load.log_tail()}")
         load.cleanup()
         res.wall_s = time.monotonic() - t_start
+        _scrape_health(stack, drill, res)
         if progress and sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
     return res
@@ -619,6 +621,32 @@ def _first_firing_sample(stack: Any, ar: AlertResult) -> float | None:
         return None
     after = [t for t in times if ar.active_at is None or t >= ar.active_at - 0.001]
     return min(after) if after else None
+
+
+def _scrape_health(stack: Any, drill: Drill, res: DrillResult) -> None:
+    """Failed scrapes of jobs the drill did not stop, said next to its failures.
+
+    A failed scrape marks every series of the target stale: pending alerts start `for` again,
+    `up` falls (TargetDown, ScrapeFailures). On a shared, overloaded machine a Python service can
+    miss the compressed scrape timeout; the failure then says so instead of looking like a rule bug.
+    """
+    try:
+        window = format_duration(max(int(res.wall_s * 1000), 1000))
+        body = requests.get(f"{stack.prometheus_url}/api/v1/query", timeout=5, params={
+            "query": f"count_over_time(up[{window}]) - sum_over_time(up[{window}])"}).json()
+        totals = requests.get(f"{stack.prometheus_url}/api/v1/query", timeout=5, params={
+            "query": f"count_over_time(up[{window}])"}).json()
+        total = {r["metric"].get("job", "?"): int(float(r["value"][1])) for r in totals["data"]["result"]}
+        failed = {r["metric"].get("job", "?"): int(float(r["value"][1])) for r in body["data"]["result"]}
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return
+    stopped = "gocarbon-api" if drill.fault.get("stop_service") else None
+    res.scrape_failures = {job: (n, total.get(job, 0)) for job, n in failed.items() if n and job != stopped}
+    if res.scrape_failures and not res.ok:
+        where = ", ".join(f"{job} {n}/{t}" for job, (n, t) in sorted(res.scrape_failures.items()))
+        res.failures.append(f"failed scrapes during this drill ({where}): the machine could not answer within "
+                            "the compressed scrape interval (overloaded?); stale series reset pending alerts "
+                            "and lower `up`, so the failures above may be the machine's, not the rules'")
 
 
 def _read_notifications(stack: Any, obs: Observer, res: DrillResult) -> None:

@@ -66,6 +66,8 @@ class Stack:
         self.ready_timeout = ready_timeout
         self.sink_module = sink_module  # test seam: another sink speaking the same protocol
         self.node_binary = find_binary(NODE_EXPORTER_NAMES) if node_exporter else None
+        self.node_absent = ("prometheus-node-exporter is not installed" if node_exporter
+                            else "no node exporter on this stack (not asked for)")
         self.dir: Path | None = None
         self.procs: dict[str, Proc] = {}
         self.ports: Ports | None = None
@@ -182,7 +184,7 @@ class Stack:
                 self.repo, d / "prometheus",
                 cfg.Targets(service=f"127.0.0.1:{p.service}", prometheus=f"127.0.0.1:{p.prometheus}",
                             alertmanager=f"127.0.0.1:{p.alertmanager}",
-                            node=f"127.0.0.1:{p.node}" if node else None),
+                            node=f"127.0.0.1:{p.node}" if node else None, node_absent=self.node_absent),
                 self.speed)
             am_config = cfg.write_alertmanager(self.repo, d / "alertmanager", self.sink_url,
                                                f"127.0.0.1:{p.smtp}", self.speed)
