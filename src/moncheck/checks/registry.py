@@ -17,7 +17,7 @@ from moncheck.checks import (
     workflows,
 )
 from moncheck.checks.base import Check
-from moncheck.mutate.operators import OPERATOR_IDS
+from moncheck.mutate.operators import CHECK_IDS
 
 CHECKS: list[Check] = [
     Check("schema/rules", rules.schema_rules),
@@ -95,7 +95,7 @@ OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "schema/templa
              # Fire-drill findings (moncheck.drills.dashboards, .content): reported by drills, not the gate.
              "drills/panel-data", "drills/notification",
              # moncheck mutate (moncheck.mutate): one id per operator, plus score/timeout/baseline
-             *(f"mutate/{op}" for op in (*OPERATOR_IDS, "score", "timeout", "baseline"))]
+             *CHECK_IDS.values(), "mutate/score", "mutate/timeout", "mutate/baseline"]
 
 
 def known_ids() -> frozenset[str]:

@@ -30,7 +30,7 @@ class Mutant:
 
     @property
     def check(self) -> str:
-        return f"mutate/{self.operator}"
+        return operators.CHECK_IDS[self.operator]
 
     @property
     def line(self) -> int:

@@ -35,6 +35,14 @@ FUNCTION = "function"
 OFFSET = "offset"
 OPERATOR_IDS = (THRESHOLD, COMPARISON, RANGE, RECORD_RANGE, FOR, BINOP, MATCHER, GROUPING,
                 FUNCTION, OFFSET)
+# The check id of each operator's survivors, spelled out so that every public id is a literal
+# (tests/unit/test_check_ids.py finds them in the source).
+CHECK_IDS: dict[str, str] = {
+    THRESHOLD: "mutate/threshold", COMPARISON: "mutate/comparison", RANGE: "mutate/range",
+    RECORD_RANGE: "mutate/record-range", FOR: "mutate/for", BINOP: "mutate/binop",
+    MATCHER: "mutate/matcher", GROUPING: "mutate/grouping", FUNCTION: "mutate/function",
+    OFFSET: "mutate/offset",
+}
 
 THRESHOLD_FACTORS = (0.5, 2.0, 0.1, 10.0)
 RANGE_FACTORS = (0.5, 2.0)

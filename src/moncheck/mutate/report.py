@@ -163,7 +163,7 @@ def render_text(rep: Report) -> str:
     for o in rep.survivors:
         m = o.mutant
         lines.append(f"{m.rule.file}:{m.line}: {m.check}: survived: {m.old} -> {m.new}")
-    survivor_ids = {f"mutate/{op}" for op in operators.OPERATOR_IDS}
+    survivor_ids = set(operators.CHECK_IDS.values())
     lines += [f.text() for f in rep.findings
               if not (f.check in survivor_ids or (f.check == SCORE and f.severity is Severity.ERROR))]
     lines.append(summary(rep))
