@@ -51,6 +51,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
 
 
+def cannot_run(reason: str) -> None:
+    """A test whose tool or binary is missing: skipped locally, failed where green must mean
+    correct (``CI`` set, as in ``moncheck check``'s strict mode)."""
+    __tracebackhide__ = True
+    from moncheck.failclosed import strict_requested
+
+    if strict_requested(False):
+        pytest.fail(f"{reason} (CI is set: a check that cannot run is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     """Which binaries this run used (``MONCHECK_TOOLCHAIN``), on the first lines of the output."""
     from moncheck import toolchain
@@ -184,7 +195,7 @@ class PromtoolGroup(pytest.Item):
     def setup(self) -> None:
         reason = _promtool_missing()
         if reason:
-            pytest.skip(reason)
+            cannot_run(reason)
 
     def runtest(self) -> None:
         __tracebackhide__ = True

@@ -35,7 +35,9 @@ def drill_run(request: pytest.FixtureRequest) -> Any:
 
     missing = missing_binaries()
     if missing:
-        pytest.skip(f"fire drills need {', '.join(missing)} on PATH")
+        from moncheck.pytest_plugin import cannot_run
+
+        cannot_run(f"fire drills need {', '.join(missing)}")
     speed = request.config.getoption("--speed", None) or DEFAULT_SPEED
     jobs = request.config.getoption("--drill-jobs", None) or parallel.default_jobs()
     return parallel.run_drills(REPO, DRILLS, speed, jobs=jobs, panels=True, progress=None)

@@ -30,7 +30,9 @@ def running_stack(config: pytest.Config) -> Iterator[Any]:
 
     missing = missing_binaries()
     if missing:
-        pytest.skip(f"local stack needs {', '.join(missing)} on PATH")
+        from moncheck.pytest_plugin import cannot_run
+
+        cannot_run(f"local stack needs {', '.join(missing)}")
     speed = config.getoption("--speed") or DEFAULT_SPEED
     repo = Path(config.getoption("--stack-repo") or config.rootpath)
     s = Stack(repo, speed=speed)
