@@ -69,3 +69,4 @@ def test_only_the_first_signal_unwinds_while_stacks_are_held() -> None:
     finally:
         signals.release()
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    assert not signals.interrupted()  # a later stack in the same process is not "interrupted"

@@ -43,12 +43,14 @@ def hold() -> None:
 
 
 def release() -> None:
-    """Undo one ``hold``; the last one restores the previous handlers."""
-    global _depth
+    """Undo one ``hold``; the last one restores the previous handlers and forgets the signal."""
+    global _depth, _tripped
     with _lock:
         if _depth == 0:
             return
         _depth -= 1
+        if _depth == 0:
+            _tripped = False  # nothing is held any more: a later stack starts afresh
         if _depth == 0 and _old and threading.current_thread() is threading.main_thread():
             for sig, old in _old.items():
                 signal.signal(sig, old if old is not None else signal.SIG_DFL)
