@@ -194,8 +194,8 @@ def loads(text: str, path: str = "<string>") -> Any:
     return _located(text, path, lambda: yaml.load(text, Loader=_Loader))
 
 
-def _all_docs(text: str) -> list[Any]:
-    loader = _Loader(text)
+def _all_docs(text: str, loader_cls: type = _Loader) -> list[Any]:
+    loader = loader_cls(text)
     try:
         docs = []
         while loader.check_data():
@@ -207,6 +207,10 @@ def _all_docs(text: str) -> list[Any]:
 
 def loads_all(text: str, path: str = "<string>") -> list[Any]:
     """Every document of a multi-document stream, with the same limits and errors as ``loads``."""
+    try:
+        return _all_docs(text, _FastLoader)
+    except (yaml.YAMLError, RecursionError):
+        pass  # the pure-Python loader gives the exact error marks
     return _located(text, path, lambda: _all_docs(text))
 
 
