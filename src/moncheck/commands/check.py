@@ -134,7 +134,11 @@ def _emit(args: argparse.Namespace, fmt: str, report: Report) -> None:
     else:
         rendered = RENDERERS[fmt](report)
     if args.output is not None:
-        write_text(args.output, rendered + "\n" if rendered else "")
+        try:
+            write_text(args.output, rendered + "\n" if rendered else "")
+        except OSError as e:
+            print(f"moncheck: error: --output {args.output}: {e.strerror or e}", file=sys.stderr)
+            return 2
     elif rendered:
         print(rendered)
 
