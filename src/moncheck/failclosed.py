@@ -180,6 +180,14 @@ def superseded(findings: list[Finding], missing_findings: list[Finding]) -> list
             and f.line == 1]
 
 
+def repeated_load_errors(findings: list[Finding], load_findings: list[Finding]) -> list[Finding]:
+    """Findings of other checks that repeat a load error (same file, line and message: the SLO
+    code rereads its specs): a file that cannot be loaded is reported once."""
+    seen = {(f.path, f.line, f.message) for f in load_findings}
+    load_ids = {f.check for f in load_findings}
+    return [f for f in findings if (f.path, f.line, f.message) in seen and f.check not in load_ids]
+
+
 def strict_skips(skipped: Iterable[tuple[str, str]], artifacts: Iterable[Artifact], root: Path) -> list[Finding]:
     """With ``--strict``/CI: an error for each skipped check that reads a configured artifact
     (a present optional one, or a required one)."""
