@@ -32,6 +32,8 @@ class Artifact:
     pattern: str | None = None
     checks: tuple[str, ...] = ()
     required: bool = True
+    read_here: bool = False
+    """No loader reads these files (runbooks): each is checked here to be a readable UTF-8 file."""
 
 
 _RULE_CHECKS = (
@@ -58,7 +60,7 @@ DEFAULT_LAYOUT: tuple[Artifact, ...] = (
     Artifact("uptime", "monitoring/uptime", "*.yml", ("schema/uptime",)),
     Artifact("slos", "monitoring/slos", "*.yml", ("schema/slo", "slo/spec", "slo/stale")),
     Artifact("drills", "monitoring/drills", "*.yml", ("schema/drill", "drills/coverage", "drills/receivers")),
-    Artifact("runbooks", "monitoring/runbooks", "**/*.md", ("alerts/runbook",)),
+    Artifact("runbooks", "monitoring/runbooks", "**/*.md", ("alerts/runbook",), read_here=True),
     Artifact("expectations", "monitoring/expectations", "*.yml", ("schema/expectations",)),
     Artifact("workflows", ".github/workflows", "*.yml", ("workflows/schema",), required=False),
 )
@@ -140,6 +142,8 @@ def missing(inv: Inventory, artifacts: Iterable[Artifact]) -> list[Finding]:
             elif art.required and not _present(inv.root, art):
                 out.append(error(CHECK, art.path, 1, f"{art.kind}: no {art.pattern} file in {art.path}/",
                                  f"the repository is configured for {art.kind}"))
+            elif art.read_here:
+                out += _unreadable(inv.root, art)
             continue
         if not os.path.lexists(p):
             if art.required:
@@ -154,6 +158,17 @@ def missing(inv: Inventory, artifacts: Iterable[Artifact]) -> list[Finding]:
         if not text.strip() or all(ln.lstrip().startswith("#") or not ln.strip() for ln in text.splitlines()):
             out.append(error(CHECK, art.path, 1, f"{art.kind}: {art.path} is empty"))
     out += _prometheus_content(inv)
+    return out
+
+
+def _unreadable(root: Path, art: Artifact) -> list[Finding]:
+    out = []
+    for p in sorted(root.joinpath(art.path).glob(art.pattern or "*")):
+        rel = p.relative_to(root).as_posix()
+        try:
+            yamlpos.read_source(p, rel)
+        except yamlpos.LoadError as e:
+            out.append(error(CHECK, rel, e.line, f"{art.kind}: {e.message}"))
     return out
 
 
