@@ -98,7 +98,8 @@ def from_config(config: Any) -> tuple[Artifact, ...]:
         patterns = [value] if isinstance(value, str) else list(value or ())
         for pat in patterns:
             path, pattern = _split_glob(pat)
-            out.append(Artifact(kind, path, pattern, checks, required=bool(config.configured(key))))
+            out.append(Artifact(kind, path, pattern, checks, required=bool(config.configured(key)),
+                                read_here=kind == "runbooks"))
     out += [replace(a, required=False) for a in DEFAULT_LAYOUT if a.kind in ("provisioning", "expectations", "workflows")]
     return tuple(out)
 

@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "tests/fixtures/bad/repo-cases.yml"
-PARTS = ("monitoring", "policies", "tests/rules")
+PARTS = ("moncheck.yml", "monitoring", "policies", "tests/rules")
 _REPEAT = re.compile(r"\{\{(.+?)\*(\d+)\}\}", re.DOTALL)
 
 
@@ -39,7 +39,10 @@ def copy_repo(dest: Path, case: dict[str, Any]) -> Path:
     ops = case.get("ops") or []
     parts = PARTS + ((".github",) if any(".github" in str(op) for op in ops) else ())
     for part in parts:
-        shutil.copytree(ROOT / part, dest / part, symlinks=True)
+        if (ROOT / part).is_file():
+            shutil.copy2(ROOT / part, dest / part)
+        else:
+            shutil.copytree(ROOT / part, dest / part, symlinks=True)
     for op in ops:
         (kind, arg), = op.items()
         if kind == "write":

@@ -130,7 +130,7 @@ def is_secret_key(key: str) -> bool:
 _REFERENCE = re.compile(
     r"""^(?:\$\{\{.*\}\}|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=?][^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*|\$__(?:env|file|vault)\{[^}]*\}"""
     r"""|\{\{.*\}\}|\{%.*%\}|<[^<>]*>|%\([a-z_]+\)s|\$\(.*\)|@[A-Za-z_]+@|(?:file|env|vault|secret|secrets)://\S*"""
-    r"""|x{3,}|\*{3,}|\.{3}|redacted|changeit-in-env|null|none|~|true|false)$""",
+    r"""|x{3,}|\*{3,}|\.{3}|redacted|null|none|~|true|false|.*\b(?:dummy|placeholder)\b.*|your[-_].*)$""",
     re.IGNORECASE,
 )
 _LOCAL_URL = re.compile(r"^https?://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^?@\s]*)?$")
@@ -270,7 +270,10 @@ def plugin_hits(text: str, rel: str, parsed: bool) -> list[Hit]:
         for s in _process_line_based_plugins(candidates, filename=rel):
             if rel.endswith(_PROSE) and s.type in _TOKEN_PLUGINS_ONLY:
                 continue
-            if parsed and s.type == "Secret Keyword" and not lines[s.line_number - 1].lstrip().startswith(("#", "//")):
+            # In parsed files the parse judges keys and values; keyword pairs and bare entropy
+            # (trace ids, digests, uids) count only in comments, which the parse does not see.
+            if (parsed and s.type in _TOKEN_PLUGINS_ONLY
+                    and not lines[s.line_number - 1].lstrip().startswith(("#", "//"))):
                 continue
             value = _whole(s.type, s.secret_value or "", lines[s.line_number - 1])
             if s.type == "Secret Keyword" and not is_literal(value):
