@@ -31,17 +31,17 @@ def test_loose_paths_configure_nothing() -> None:
     assert failclosed.configured(inv) == ()
 
 
-def test_a_config_object_names_the_artifacts(repo: Path) -> None:
-    """A repository config (any object with ``artifacts``) replaces the default layout."""
+def test_the_repository_config_names_the_artifacts(repo: Path) -> None:
+    """The typed repository config (moncheck.yml) replaces the default layout: what it names
+    is required, what it leaves out is not."""
+    from moncheck import config as config_mod
 
-    class Config:
-        artifacts = (failclosed.Artifact("alertmanager", "monitoring/alertmanager/alertmanager.yml"),
-                     failclosed.Artifact("extra", "monitoring/extra", "*.yml"))
-
-    shutil.rmtree(repo / "monitoring/uptime")  # not configured any more: not an error
-    inv = load_repo(repo)
-    got = [(f.check, f.path, f.message) for f in failclosed.missing(inv, failclosed.configured(inv, Config()))]
-    assert got == [("repo/missing", "monitoring/extra", "extra: monitoring/extra/ is missing")]
+    cfg = config_mod.from_mapping(repo, "moncheck.yml", {"version": 1, "alertmanager": "monitoring/alertmanager/alertmanager.yml",
+                                                         "drills": ["monitoring/extra/*.yml"]}, {})
+    shutil.rmtree(repo / "monitoring/uptime")  # not configured: not an error
+    inv = load_repo(repo, cfg)
+    got = [(f.check, f.path, f.message) for f in failclosed.missing(inv, failclosed.configured(inv, cfg))]
+    assert got == [("repo/missing", "monitoring/extra", "drills: monitoring/extra/ is missing")]
 
 
 @pytest.mark.parametrize("value, strict", [("true", True), ("1", True), ("", False), ("false", False), ("0", False)])
