@@ -23,8 +23,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests/unit"))
-import yaml
-from badrepo import cases, copy_repo
+import yaml  # noqa: E402 - after the sys.path line
+from badrepo import cases, copy_repo  # noqa: E402
 
 SECRETS = ROOT / "tests/fixtures/bad/secrets"
 
