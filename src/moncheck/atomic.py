@@ -1,40 +1,123 @@
-"""Atomic file writes: write to a temporary file beside the target, then rename."""
+"""Atomic file writes: write to a temporary file beside the target, then rename.
+
+A reader sees the old file or the new one, never a partial one. The new file keeps the mode of
+the file it replaces (0644 when there was none: the mode git records). The temporary file is
+``.<name>.<pid>.<random>.moncheck-tmp``: it is removed when the write fails, on Ctrl-C, on
+SIGTERM or SIGHUP during the write, and, after a SIGKILL (which nothing can catch), by the next
+write into the same folder (or ``remove_stale``), which removes such files whose process is gone.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import signal
+import stat
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
+
+NEW_FILE_MODE = 0o644
+SUFFIX = ".moncheck-tmp"
+_STALE = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+" + re.escape(SUFFIX) + "$")
+_ACTIVE: set[str] = set()
+_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
 
 
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def _mode(path: Path) -> int:
-    """The mode the file keeps: its current one, else what a plain ``open`` would give."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (see the module doc)."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    remove_stale(path.parent)
     try:
-        os.fchmod(fd, mode)  # mkstemp creates 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
+    with _cleanup_on_signal():
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=SUFFIX, dir=path.parent)
+        _ACTIVE.add(tmp)
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fchmod(f.fileno(), mode)
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        finally:
+            _ACTIVE.discard(tmp)
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Remove moncheck's temporary files in ``folder`` left by a process that no longer runs."""
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    in_flight = {Path(t).name for t in _ACTIVE}
+    for name in names:
+        m = _STALE.match(name)
+        if m and name not in in_flight and not _alive(int(m.group("pid"))):
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
+                removed.append(folder / name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours and not in flight: left by an earlier failure of this process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _cleanup_on_signal() -> Iterator[None]:
+    """While writing, SIGTERM/SIGHUP first remove the temporary files, then do what they did
+    before (the previous handler, or the default: terminate). Main thread only (Python runs
+    handlers there); Ctrl-C is a KeyboardInterrupt, handled by ``write_bytes`` itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    for sig in _SIGNALS:
+        prev = signal.getsignal(sig)
+        if prev is signal.SIG_IGN:
+            continue
+        previous[sig] = prev
+
+        def handler(signum: int, frame: FrameType | None, prev: Any = prev) -> None:
+            for t in list(_ACTIVE):
+                with contextlib.suppress(OSError):
+                    os.unlink(t)
+            if callable(prev):
+                prev(signum, frame)
+                return
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev if prev is not None else signal.SIG_DFL)

@@ -32,6 +32,8 @@ class Artifact:
     pattern: str | None = None
     checks: tuple[str, ...] = ()
     required: bool = True
+    read_here: bool = False
+    """No loader reads these files (runbooks): each is checked here to be a readable UTF-8 file."""
 
 
 _RULE_CHECKS = (
@@ -58,7 +60,7 @@ DEFAULT_LAYOUT: tuple[Artifact, ...] = (
     Artifact("uptime", "monitoring/uptime", "*.yml", ("schema/uptime",)),
     Artifact("slos", "monitoring/slos", "*.yml", ("schema/slo", "slo/spec", "slo/stale")),
     Artifact("drills", "monitoring/drills", "*.yml", ("schema/drill", "drills/coverage", "drills/receivers")),
-    Artifact("runbooks", "monitoring/runbooks", "**/*.md", ("alerts/runbook",)),
+    Artifact("runbooks", "monitoring/runbooks", "**/*.md", ("alerts/runbook",), read_here=True),
     Artifact("expectations", "monitoring/expectations", "*.yml", ("schema/expectations",)),
     Artifact("workflows", ".github/workflows", "*.yml", ("workflows/schema",), required=False),
 )
@@ -96,7 +98,8 @@ def from_config(config: Any) -> tuple[Artifact, ...]:
         patterns = [value] if isinstance(value, str) else list(value or ())
         for pat in patterns:
             path, pattern = _split_glob(pat)
-            out.append(Artifact(kind, path, pattern, checks, required=bool(config.configured(key))))
+            out.append(Artifact(kind, path, pattern, checks, required=bool(config.configured(key)),
+                                read_here=kind == "runbooks"))
     out += [replace(a, required=False) for a in DEFAULT_LAYOUT if a.kind in ("provisioning", "expectations", "workflows")]
     return tuple(out)
 
@@ -140,6 +143,8 @@ def missing(inv: Inventory, artifacts: Iterable[Artifact]) -> list[Finding]:
             elif art.required and not _present(inv.root, art):
                 out.append(error(CHECK, art.path, 1, f"{art.kind}: no {art.pattern} file in {art.path}/",
                                  f"the repository is configured for {art.kind}"))
+            elif art.read_here:
+                out += _unreadable(inv.root, art)
             continue
         if not os.path.lexists(p):
             if art.required:
@@ -154,6 +159,17 @@ def missing(inv: Inventory, artifacts: Iterable[Artifact]) -> list[Finding]:
         if not text.strip() or all(ln.lstrip().startswith("#") or not ln.strip() for ln in text.splitlines()):
             out.append(error(CHECK, art.path, 1, f"{art.kind}: {art.path} is empty"))
     out += _prometheus_content(inv)
+    return out
+
+
+def _unreadable(root: Path, art: Artifact) -> list[Finding]:
+    out = []
+    for p in sorted(root.joinpath(art.path).glob(art.pattern or "*")):
+        rel = p.relative_to(root).as_posix()
+        try:
+            yamlpos.read_source(p, rel)
+        except yamlpos.LoadError as e:
+            out.append(error(CHECK, rel, e.line, f"{art.kind}: {e.message}"))
     return out
 
 
@@ -178,6 +194,14 @@ def superseded(findings: list[Finding], missing_findings: list[Finding]) -> list
     paths = {f.path for f in missing_findings if f.line == 1}
     return [f for f in findings if f.check in ("schema/yaml", "schema/json") and f.path in paths
             and f.line == 1]
+
+
+def repeated_load_errors(findings: list[Finding], load_findings: list[Finding]) -> list[Finding]:
+    """Findings of other checks that repeat a load error (same file, line and message: the SLO
+    code rereads its specs): a file that cannot be loaded is reported once."""
+    seen = {(f.path, f.line, f.message) for f in load_findings}
+    load_ids = {f.check for f in load_findings}
+    return [f for f in findings if (f.path, f.line, f.message) in seen and f.check not in load_ids]
 
 
 def strict_skips(skipped: Iterable[tuple[str, str]], artifacts: Iterable[Artifact], root: Path) -> list[Finding]:

@@ -204,7 +204,7 @@ def run_gate(repo: Path | None, paths: list[Path] | None = None, *, tools: bool 
         findings += _run_tools(ctx, skipped, timings, missing)
     artifacts = failclosed.configured(inv)
     gone = failclosed.missing(inv, artifacts)
-    dup = set(failclosed.superseded(findings, gone))
+    dup = set(failclosed.superseded(findings, gone)) | set(failclosed.repeated_load_errors(findings, inv.load_findings))
     findings = [f for f in findings if f not in dup] + gone
     if strict:
         findings += failclosed.strict_skips(skipped, artifacts, inv.root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -157,8 +158,23 @@ def validate(ctx: Context, check_id: str, kind: str, rel: str, data: Any) -> lis
     out = []
     for e in sorted(v.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(str(p) for p in e.absolute_path) or "(top)"
+        unknown = _unknown_keys(e)
+        if unknown:  # on the unknown key's own line, not its parent's
+            out += [error(check_id, rel, e.instance.line_of(k), f"{where}: unknown key {k!r} (not allowed here)")
+                    for k in unknown]
+            continue
         out.append(error(check_id, rel, locate(data, list(e.absolute_path)), f"{where}: {_short(_message(e))}"))
     return out
+
+
+def _unknown_keys(e: Any) -> list[Any]:
+    """Keys an ``additionalProperties: false`` (or ``unevaluatedProperties``) error is about."""
+    if e.validator not in ("additionalProperties", "unevaluatedProperties") or not isinstance(e.instance, LocDict):
+        return []
+    schema = e.schema if isinstance(e.schema, dict) else {}
+    props = schema.get("properties") or {}
+    patterns = list((schema.get("patternProperties") or {}).keys())
+    return [k for k in e.instance if k not in props and not any(re.search(p, str(k)) for p in patterns)]
 
 
 def _is_duration_error(e: Any) -> bool:

@@ -39,12 +39,21 @@ def workflows_schema(ctx: Context) -> list[Finding]:
             return []
         msg = (proc.stderr or proc.stdout).strip().splitlines()
         return [error("workflows/schema", ctx.inv.workflows[0], 1, f"check-jsonschema: {msg[-1] if msg else 'failed'}")]
-    by_abs = {str(ctx.inv.abspath(w)): w for w in ctx.inv.workflows}
+    by_abs = {str(ctx.inv.abspath(w).resolve()): w for w in ctx.inv.workflows}
     out = []
     docs: dict[str, object] = {}
-    for err in report.get("errors", []) + report.get("parse_errors", []):
+    for perr in report.get("parse_errors", []):
+        # Our loader says where and why, relative to the repository (check-jsonschema only
+        # says "Failed to parse <absolute path>").
+        rel = by_abs.get(str(Path(str(perr.get("filename", ""))).resolve()), ctx.inv.workflows[0])
+        try:
+            load(ctx.inv.abspath(rel), rel)
+            out.append(error("workflows/schema", rel, 1, "check-jsonschema cannot parse this file"))
+        except LoadError as le:
+            out.append(error("workflows/schema", le.path, le.line, le.message))
+    for err in report.get("errors", []):
         path = str(err.get("filename", ""))
-        rel = by_abs.get(path, path)
+        rel = by_abs.get(str(Path(path).resolve()), path)
         if rel not in docs:
             try:
                 docs[rel] = load(ctx.inv.abspath(rel), rel)

@@ -125,7 +125,8 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _emit(args: argparse.Namespace, fmt: str, report: Report) -> None:
+def _emit(args: argparse.Namespace, fmt: str, report: Report) -> int | None:
+    """Render and write the findings; 2 when ``--output`` cannot be written."""
     from moncheck.atomic import write_text
     from moncheck.findings import github_split, render_github, render_text, summary_markdown
 
@@ -144,9 +145,14 @@ def _emit(args: argparse.Namespace, fmt: str, report: Report) -> None:
     else:
         rendered = RENDERERS[fmt](report)
     if args.output is not None:
-        write_text(args.output, rendered + "\n" if rendered else "")
+        try:
+            write_text(args.output, rendered + "\n" if rendered else "")
+        except OSError as e:
+            print(f"moncheck: error: --output {args.output}: {e.strerror or e}", file=sys.stderr)
+            return 2
     elif rendered:
         print(rendered)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
     real_skips = [(c, why) for c, why in skipped if why != OPT_IN_REASON and not not_applicable(why)]
     inapplicable = sum(why != OPT_IN_REASON and not_applicable(why) for _, why in skipped)
     fmt = args.format or default_format()
-    _emit(args, fmt, Report(findings, skipped, len(result.suppressed), len(result.baselined)))
+    if (rc := _emit(args, fmt, Report(findings, skipped, len(result.suppressed), len(result.baselined)))) is not None:
+        return rc
     if args.verbose:
         for cid, reason in skipped:
             print(f"moncheck: skipped {cid}: {reason}", file=sys.stderr)

@@ -82,15 +82,32 @@ class ToolTimeout(ToolError):
     """A tool did not finish within its timeout (it was killed)."""
 
 
-def line_of_text(path: Path, needle: str) -> int:
-    """First line of ``path`` containing ``needle`` (1 when absent or unreadable)."""
+def _content_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, text before any ``#`` comment) of every non-comment line of ``path``."""
+    from moncheck import yamlpos
+
     try:
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if needle in line:
-                return i
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 1
+        text = yamlpos.read_source(path, str(path))
+    except yamlpos.LoadError:
+        return []
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        body = line if "#" not in line else re.split(r"(?:^|\s)#", line, maxsplit=1)[0]
+        if body.strip():
+            out.append((i, body))
+    return out
+
+
+def line_of_text(path: Path, needle: str) -> int:
+    """First line of ``path`` containing ``needle`` outside a comment (1 when absent)."""
+    return next((i for i, body in _content_lines(path) if needle in body), 1)
+
+
+def first_content_line(path: Path) -> int:
+    """The artifact's first line that is not blank or a comment (where a finding without a
+    position goes: never on a comment)."""
+    lines = _content_lines(path)
+    return lines[0][0] if lines else 1
 
 
 def display_path(path: Path, repo: Path | None) -> str:

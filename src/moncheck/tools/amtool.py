@@ -24,6 +24,7 @@ from moncheck.tools import (
     ToolError,
     display_path,
     find_binary,
+    first_content_line,
     line_of_text,
     run,
 )
@@ -72,12 +73,15 @@ def _failure_findings(msg: str, config: Path, shown: str, repo: Path) -> list[Fi
         tmpl = _template_file(config, m.group("name"))
         if tmpl is not None:
             return [error(CONFIG, display_path(tmpl, repo), int(m.group("line")), first)]
-    line = 1
+    line = 0
     for token in QUOTED.findall(first):
         line = line_of_text(config, token)
         if line > 1:
             break
-    return [error(CONFIG, shown, line, " ".join(msg.split()))]
+    words = " ".join(msg.split())
+    if line <= 1:  # no position and no token found: the first line, with amtool's own words
+        return [error(CONFIG, shown, first_content_line(config), f'amtool check-config: "{words}"')]
+    return [error(CONFIG, shown, line, words)]
 
 
 def check_config(path: Path, repo: Path) -> list[Finding]:

@@ -45,9 +45,9 @@ SECRET_CASES = [
     ("env-reference", "password: ${SMTP_PASSWORD}\n", 0),
     ("local-sink", "api_url: http://127.0.0.1:9999/slack\n", 0),
     ("empty", "password: ''\n", 0),
-    ("comment", "# password: hunter2\n", 0),
+    ("comment", "# password: hunter2\n", 1),
     ("json", '{"password": "hunter2"}\n', 1),
-    ("github-token", "note: ghp_" + "a" * 36 + "\n", 1),
+    ("github-token", "note: ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6" + "\n", 1),
 ]
 
 
