@@ -126,11 +126,13 @@ def is_secret_key(key: str) -> bool:
     return bool(_SECRET_NAME.search(k))
 
 
-# Values that are references or placeholders, never secrets.
+# Values that are references or placeholders, never secrets. A `YOUR_KEY`-style value is not
+# among them: under a secret-named key it marks where a secret is meant to be written inline (the
+# seed's PagerDuty `routing_key`), which is the mistake itself.
 _REFERENCE = re.compile(
     r"""^(?:\$\{\{.*\}\}|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=?][^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*|\$__(?:env|file|vault)\{[^}]*\}"""
     r"""|\{\{.*\}\}|\{%.*%\}|<[^<>]*>|%\([a-z_]+\)s|\$\(.*\)|@[A-Za-z_]+@|(?:file|env|vault|secret|secrets)://\S*"""
-    r"""|x{3,}|\*{3,}|\.{3}|redacted|null|none|~|true|false|.*\b(?:dummy|placeholder)\b.*|your[-_].*)$""",
+    r"""|x{3,}|\*{3,}|\.{3}|redacted|null|none|~|true|false|.*\b(?:dummy|placeholder)\b.*)$""",
     re.IGNORECASE,
 )
 _LOCAL_URL = re.compile(r"^https?://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^?@\s]*)?$")
