@@ -67,10 +67,15 @@ def run(args: argparse.Namespace) -> int:
     from moncheck.config import ConfigError
 
     try:
-        inv, _ = load(repo, paths)
+        inv, focus = load(repo, paths)
     except ConfigError as e:
         print(f"{e.path}:{e.line}: error: {e.message}", file=sys.stderr)
         return 2
+    if focus is not None:
+        # Paths given inside a configured repository: the repository is loaded as context, but
+        # only the named rule files are mutated and only the named test files run.
+        inv.rule_files = [rf for rf in inv.rule_files if rf.path in focus]
+        inv.rule_tests = [t for t in inv.rule_tests if t.path in focus]
     if inv.load_findings:
         for f in sorted(inv.load_findings):
             print(f.text(), file=sys.stderr)
