@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests/unit"))
 import yaml  # noqa: E402 - after the sys.path line
-from badrepo import cases, copy_repo  # noqa: E402
+from badrepo import cases, copy_repo  # type: ignore[import-not-found]  # noqa: E402
 
 SECRETS = ROOT / "tests/fixtures/bad/secrets"
 
@@ -35,13 +36,16 @@ def moncheck(src: Path | None, args: list[str], cwd: Path, timeout: float) -> tu
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    # Own process group: on a hang, its tools (a promtool blocked on a FIFO) are stopped too.
+    p = subprocess.Popen([sys.executable, "-c", code, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        p = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
-                           timeout=timeout, env=env, stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return None, out, ""
-    return p.returncode, p.stdout, p.stderr
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return None, "", ""
+    return p.returncode, out, err
 
 
 def _findings(stdout: str) -> list[dict[str, Any]]:

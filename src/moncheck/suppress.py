@@ -119,9 +119,11 @@ def parse_inline(path: str, text: str, spans: list[Span]) -> tuple[list[Inline],
 
 
 def _file_text(inv: Inventory, path: str) -> str | None:
+    from moncheck import yamlpos  # read_source never opens a FIFO (it would block the gate)
+
     try:
-        return inv.abspath(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError):
+        return yamlpos.read_source(inv.abspath(path), path)
+    except (yamlpos.LoadError, ValueError):
         return None
 
 
