@@ -48,7 +48,7 @@ check: setup
 # toolchain 2 (Debian 12's Prometheus 2.42 / Alertmanager 0.25); see src/moncheck/toolchain/.
 TOOLCHAIN2_TESTS := tests/rules tests/unit/test_tools_promtool.py tests/unit/test_tools_amtool.py tests/unit/test_toolchain.py
 
-test: setup
+test: setup lint
 	$(VENV)/bin/pytest -q --junitxml=junit.xml
 	@$(MAKE) --no-print-directory test-toolchain2
 
