@@ -96,7 +96,7 @@ def test_installed_moncheck_checks_a_foreign_repository(installed: Path, tmp_pat
     assert [x for x in lines if ": schema/rules: " in x] == [
         f"{f}:6: error: schema/rules: groups/0/rules/0/for: invalid duration '30m1h': units must go from largest to smallest, each once",
         f"{f}:11: error: schema/rules: groups/0/rules/1: 'expr' is a required property",
-        f"{f}:11: error: schema/rules: groups/0/rules/1: Additional properties are not allowed ('expresion' was unexpected)",
+        f"{f}:12: error: schema/rules: groups/0/rules/1: unknown key 'expresion' (not allowed here)",
     ], out.stdout
     # Correctness first: no policy file, so the organisation check alerts/for does not run; the
     # malformed `for` is reported by schema/rules above.
