@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from helpers import stop
+from helpers import stop, wait_http
 from moncheck import toolchain
 from moncheck.stack.procs import free_port
 from moncheck.stack.sink import Sink, parse_http
@@ -133,19 +133,6 @@ def test_smtp_rejects_out_of_order_commands(sink: Sink) -> None:
         assert smtp.docmd("DATA")[0] == 503
         assert smtp.docmd("STARTTLS")[0] == 502
     assert notifications(sink) == []
-
-
-def wait_http(url: str, proc: subprocess.Popen[Any], seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} not up within {seconds}s")
 
 
 def test_cli_runs_writes_out_file_and_stops_on_sigterm(tmp_path: Path) -> None:
