@@ -133,13 +133,25 @@ class Prometheus(Api):
 
     def scrape_interval(self, default: float = 15.0) -> float:
         """The global scrape interval from the loaded configuration (seconds)."""
+        return self.scrape_intervals(default)[0]
+
+    def scrape_intervals(self, default: float = 15.0) -> tuple[float, dict[str, float]]:
+        """The global scrape interval and each job's own (seconds), from the loaded configuration.
+
+        A job may scrape slower than the global interval (the local stack scrapes Prometheus and
+        Alertmanager themselves at 1s while the compressed global interval is 250ms), so a gap in
+        a job's ``up`` series is judged against that job's interval.
+        """
         import yaml
 
         try:
             cfg = yaml.safe_load(self.get("/api/v1/status/config")["data"]["yaml"]) or {}
-            return parse_duration(str(cfg.get("global", {}).get("scrape_interval", "15s")))
-        except (ApiError, ValueError, KeyError, TypeError, yaml.YAMLError):
-            return default
+            glob = parse_duration(str((cfg.get("global") or {}).get("scrape_interval", "15s")))
+            jobs = {str(j["job_name"]): parse_duration(str(j.get("scrape_interval") or glob))
+                    for j in cfg.get("scrape_configs") or [] if isinstance(j, dict) and "job_name" in j}
+            return glob, jobs
+        except (ApiError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError):
+            return default, {}
 
 
 class Alertmanager(Api):

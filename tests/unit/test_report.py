@@ -65,7 +65,7 @@ def test_unknown_expectation_type_names_line(tmp_path):
 
 def _failed(data: ReportData, params=None) -> list[str]:
     suites, _ = load_suites(REPO / SUITE_FILE)
-    outcomes = validate(suites, build_mod.frames(data), params or {"max_gap_seconds": 37.5})
+    outcomes = validate(suites, build_mod.frames(data), params or {"max_gap_scrape_intervals": 2.5, "max_gap_seconds": 37.5})
     return sorted(f"{o.suite}:{o.column}" for o in outcomes if not o.success)
 
 
@@ -76,12 +76,23 @@ def test_good_data_passes():
     assert _failed(d) == []
 
 
+def test_a_gap_is_judged_against_its_own_jobs_interval():
+    # The local stack scrapes Prometheus itself every 1s while the global interval is 250ms: a 1s
+    # gap there is one scrape interval of that job, not four of the global one.
+    d = _data(request_rate=[1], error_ratio=[0.1], p50=[0.1], p95=[0.2], p99=[0.3])
+    d.scrape_interval_s = 0.25
+    d.gaps = [{"series": "prometheus/localhost:9090", "timestamp": 1, "gap_seconds": 1.0, "gap_intervals": 1.0}]
+    assert _failed(d) == []
+    d.gaps = [{"series": "api", "timestamp": 1, "gap_seconds": 1.0}]  # no job interval: the global one
+    assert _failed(d) == ["report-scrapes:gap_intervals"]
+
+
 @pytest.mark.parametrize("mutate, want", [
     (lambda d: d.series.update(error_ratio=[(0, 1.5)]), "report-series:error_ratio"),
     (lambda d: d.series.update(p95=[(0, -0.1)]), "report-series:p95"),
     (lambda d: setattr(d, "counters", {"a": [(0, 9), (15, 3), (30, 1)]}), "report-counters:delta"),
     (lambda d: setattr(d, "gaps", [{"series": "api", "timestamp": 90, "gap_seconds": 90}]),
-     "report-scrapes:gap_seconds"),
+     "report-scrapes:gap_intervals"),
 ], ids=["ratio-above-1", "negative-latency", "counter-decreases", "scrape-gap"])
 def test_bad_data_fails_its_expectation(mutate, want):
     d = _data(request_rate=[1], error_ratio=[0.1], p50=[0.1], p95=[0.2], p99=[0.3])
@@ -95,7 +106,11 @@ def empty_prometheus(tmp_path):
     exe = toolchain.find("prometheus")
     if not exe:
         pytest.skip("prometheus not installed")
-    (tmp_path / "p.yml").write_text("global: {scrape_interval: 15s}\n")
+    # A job on the discard port: it yields only `up` == 0, never a request sample.
+    (tmp_path / "p.yml").write_text("global: {scrape_interval: 15s}\n"
+                                    "scrape_configs:\n"
+                                    "  - {job_name: slow, scrape_interval: 1m, static_configs: [{targets: ['127.0.0.1:9']}]}\n"
+                                    "  - {job_name: default, static_configs: [{targets: ['127.0.0.1:9']}]}\n")
     port = free_port()
     proc = subprocess.Popen([exe, f"--config.file={tmp_path / 'p.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
                              f"--web.listen-address=127.0.0.1:{port}"],
@@ -125,6 +140,12 @@ def test_empty_prometheus_reports_no_data(empty_prometheus, tmp_path, capsys):
     md = (out / "report.md").read_text()
     assert md.splitlines()[2].startswith("> **NO DATA.**")
     assert not list(out.glob("*.png"))
+
+
+def test_scrape_intervals_per_job_from_the_live_config(empty_prometheus):
+    from moncheck.promapi import Prometheus
+
+    assert Prometheus(empty_prometheus).scrape_intervals() == (15.0, {"slow": 60.0, "default": 15.0})
 
 
 def test_unreachable_prometheus_is_a_usage_error(tmp_path, capsys):

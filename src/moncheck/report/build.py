@@ -50,9 +50,11 @@ def frames(data: ReportData) -> dict[str, Any]:
     pairs = [{"series": key, "timestamp": b[0], "delta": b[1] - a[1]}
              for key, values in data.counters.items() for a, b in pairwise(values)]
     counters = pd.DataFrame(pairs, columns=["series", "timestamp", "delta"])
-    scrapes = pd.DataFrame(data.gaps, columns=["series", "timestamp", "gap_seconds"])
+    gaps = [{"gap_intervals": g["gap_seconds"] / data.scrape_interval_s, **g} for g in data.gaps]
+    scrapes = pd.DataFrame(gaps, columns=["series", "timestamp", "gap_seconds", "gap_intervals"])
     return {"series": series, "counters": counters.astype({"timestamp": "float64", "delta": "float64"}),
-            "scrapes": scrapes.astype({"timestamp": "float64", "gap_seconds": "float64"})}
+            "scrapes": scrapes.astype({"timestamp": "float64", "gap_seconds": "float64",
+                                       "gap_intervals": "float64"})}
 
 
 def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service_url: str | None,
@@ -75,7 +77,9 @@ def build(repo: Path, prometheus_url: str, alertmanager_url: str | None, service
     phases["queries"], mark = time.monotonic() - mark, time.monotonic()
     outcomes: list[Outcome] = []
     if data.has_data:
-        parameters = {"max_gap_seconds": data.scrape_interval_s * params.get("max_gap_scrape_intervals", 2.5)}
+        intervals = params.get("max_gap_scrape_intervals", 2.5)
+        parameters = {"max_gap_scrape_intervals": intervals,
+                      "max_gap_seconds": data.scrape_interval_s * intervals}
         outcomes = validate(suites, frames(data), parameters)
     phases["expectations"], mark = time.monotonic() - mark, time.monotonic()
     specs = chartdata.build(data, chartdata.thresholds(repo)) if data.has_data else []

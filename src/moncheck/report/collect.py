@@ -50,7 +50,9 @@ class ReportData:
     alerts: list[AlertRow] = field(default_factory=list)
     series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # chart/GX data
     counters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # raw counter samples
-    gaps: list[dict[str, Any]] = field(default_factory=list)  # {series, timestamp, gap_seconds}
+    # {series, timestamp, gap_seconds, gap_intervals}: gap_intervals in the job's own scrape intervals
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    job_intervals: dict[str, float] = field(default_factory=dict)  # job -> scrape interval (s)
     budget_series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # SLO id -> % left
     versions: dict[str, str] = field(default_factory=dict)  # "prometheus"/"alertmanager" -> version
     notes: list[str] = field(default_factory=list)
@@ -65,8 +67,9 @@ def collect(prom: Prometheus, am: Alertmanager | None, service_url: str | None, 
             end: float, repo: Path, service_auth: httpauth.HttpAuth | None = None) -> ReportData:
     window = format_duration(since_s)
     start = end - since_s
-    scrape = prom.scrape_interval()
+    scrape, job_intervals = prom.scrape_intervals()
     data = ReportData(prom.base, am.base if am else None, start, end, window, scrape)
+    data.job_intervals = job_intervals
     for name, api in (("prometheus", prom), ("alertmanager", am)):
         version = api.version() if api is not None else None
         if version:
@@ -129,10 +132,13 @@ def _collect_series(prom: Prometheus, data: ReportData) -> None:
 def _collect_gaps(prom: Prometheus, data: ReportData) -> None:
     """Intervals between consecutive samples of every ``up`` series (one row per interval)."""
     for s in prom.samples("up", data.window, data.end):
-        name = f"{s['metric'].get('job')}/{s['metric'].get('instance')}"
+        job = s["metric"].get("job")
+        name = f"{job}/{s['metric'].get('instance')}"
+        interval = data.job_intervals.get(str(job)) or data.scrape_interval_s
         times = [t for t, _ in s["values"]]
         for a, b in pairwise(times):
-            data.gaps.append({"series": name, "timestamp": b, "gap_seconds": b - a})
+            data.gaps.append({"series": name, "timestamp": b, "gap_seconds": b - a,
+                              "gap_intervals": (b - a) / interval})
 
 
 def _collect_alerts(prom: Prometheus, am: Alertmanager | None, data: ReportData) -> None:
