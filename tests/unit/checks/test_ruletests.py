@@ -67,3 +67,14 @@ def test_flags_a_sum_of_thirds(tmp_path: Path) -> None:
 ], ids=["binary-fractions", "plus-zero", "rounded", "grouped-apart", "outside-window", "filtered-out"])
 def test_silent(tmp_path: Path, a: str, b: str, expr: str) -> None:
     assert run(tmp_path, a, b, expr) == []
+
+
+def test_series_notation_is_read_run_by_run() -> None:
+    from fractions import Fraction as F
+
+    s = ruletests._expand("_x2 1+0.5x3 stale 7")
+    assert s is not None and s.size == 3 + 4 + 1 + 1
+    assert s.window(0, 99) == [F(1), F(3, 2), F(2), F(5, 2), F(7)]
+    assert s.window(4, 8) == [F(3, 2), F(2), F(5, 2), F(7)]  # indices 4-6 of the run, 7 stale, 8
+    assert s.window(0, 2) == []  # the missing run
+    assert ruletests._expand("1+ax3") is None and ruletests._expand("0+1x200000") is None
