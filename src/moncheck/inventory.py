@@ -167,6 +167,24 @@ class AlertmanagerDoc(YamlDoc):
 
 
 @dataclass
+class UptimeDoc(YamlDoc):
+    """An uptime environment (``monitoring/uptime/<env>.yml``) typed by smoke's parser
+    (``target``: ``moncheck.smoke.targets.Target``), or the first ``error`` that parser found."""
+
+    target: Any = None
+    error: LoadError | None = None
+
+    @classmethod
+    def parse(cls, path: str, data: Any, file: Path) -> UptimeDoc:
+        from moncheck.smoke.targets import TargetError, parse_env
+
+        try:
+            return cls(path, data, parse_env(data, path, file))
+        except TargetError as e:
+            return cls(path, data, None, LoadError(path, e.line, e.message))
+
+
+@dataclass
 class RoutingTestsDoc(YamlDoc):
     """``routing-tests.yml`` with its cases, or the ``error`` when it is not a routing-tests file."""
 
@@ -193,7 +211,7 @@ class Inventory:
     prometheus: YamlDoc | None = None
     dashboards: list[Dashboard] = field(default_factory=list)
     rule_tests: list[RuleTestFile] = field(default_factory=list)
-    uptime: list[YamlDoc] = field(default_factory=list)
+    uptime: list[UptimeDoc] = field(default_factory=list)
     slos: list[SloSpecDoc] = field(default_factory=list)
     drills: list[YamlDoc] = field(default_factory=list)
     provisioning: list[YamlDoc] = field(default_factory=list)
@@ -486,11 +504,14 @@ def load_repo(repo: Path, config: RepoConfig | None = None) -> Inventory:
     for p in cfg.entries("slos"):
         inv.sources[_rel(p, repo)] = "slos"
         _add_slo(inv, p)
-    for attr in ("uptime", "drills"):
-        for p in cfg.entries(attr):
-            inv.sources[_rel(p, repo)] = attr
-            if got := _yaml(inv, p):
-                getattr(inv, attr).append(YamlDoc(*got))
+    for p in cfg.entries("uptime"):
+        inv.sources[_rel(p, repo)] = "uptime"
+        if got := _yaml(inv, p):
+            inv.uptime.append(UptimeDoc.parse(*got, p))
+    for p in cfg.entries("drills"):
+        inv.sources[_rel(p, repo)] = "drills"
+        if got := _yaml(inv, p):
+            inv.drills.append(YamlDoc(*got))
     # Not configurable (yet): Grafana provisioning and the daily report's expectation suites.
     for attr, pats in (
         ("provisioning", ("monitoring/grafana/provisioning/**/*.yml", "monitoring/grafana/provisioning/**/*.yaml")),

@@ -41,6 +41,17 @@ def test_env_file_parsed(tmp_path):
     assert t.check_url(t.checks[1]) == "https://www.example.com/"
 
 
+def test_host_disk_minimum_from_the_environment_file_else_10(tmp_path):
+    from types import SimpleNamespace
+
+    from moncheck.smoke.hosts import min_free_percent
+
+    repo = _repo(tmp_path, {"staging": GOOD, "bare": GOOD.replace("min_free_disk_percent: 15\n", "")})
+    for env, want in (("staging", 15.0), ("bare", 10.0)):
+        run = SimpleNamespace(repo=repo, target=resolve(repo, env, {}, environ={}))
+        assert min_free_percent(run) == want
+
+
 def test_options_beat_env_vars_beat_file(tmp_path):
     repo = _repo(tmp_path, {"staging": GOOD})
     t = resolve(repo, None, {"service_url": "http://127.0.0.1:1"},

@@ -85,11 +85,18 @@ def test_never_ready_component_times_out_and_stops(tmp_path: Path) -> None:
         os.kill(pid, 0)
 
 
+def _env(*intervals: object) -> str:
+    checks = "".join(f"  - {{name: c{i}, url: 'http://127.0.0.1:1/', interval: {v}, timeout: 5, expected_status: 200}}\n"
+                     for i, v in enumerate(intervals))
+    return "environment: local\nservice_url: http://127.0.0.1:1\nchecks:\n" + (checks or "  []\n").replace("checks:\n  []", "checks: []")
+
+
 UPTIME = [
-    ("shortest-check-over-speed", "checks:\n  - {interval: 60}\n  - {interval: 30}\n", 60, 0.5),
-    ("floor", "checks:\n  - {interval: 30}\n", 1000, 0.25),
-    ("speed-one", "checks:\n  - {interval: 30}\n", 1, 30.0),
-    ("no-intervals-default", "checks: []\n", 10, 1.0),
+    ("shortest-check-over-speed", _env(60, 30), 60, 0.5),
+    ("duration-strings", _env('"1m"', '"30s"'), 60, 0.5),  # read as Prometheus durations, not ignored
+    ("floor", _env(30), 1000, 0.25),
+    ("speed-one", _env(30), 1, 30.0),
+    ("no-intervals-default", "environment: local\nservice_url: http://127.0.0.1:1\nchecks: []\n", 10, 1.0),
 ]
 
 
@@ -99,6 +106,15 @@ def test_uptime_interval_is_compressed(tmp_path: Path, text: str, speed: float, 
     (tmp_path / "monitoring/uptime").mkdir(parents=True)
     (tmp_path / "monitoring/uptime/local.yml").write_text(text)
     assert uptime_interval(tmp_path, speed) == pytest.approx(want)
+
+
+def test_uptime_interval_of_a_broken_file_names_its_line(tmp_path: Path) -> None:
+    from moncheck.smoke.targets import TargetError
+    from moncheck.stack.config import uptime_interval
+    (tmp_path / "monitoring/uptime").mkdir(parents=True)
+    (tmp_path / "monitoring/uptime/local.yml").write_text(_env('"soon"'))
+    with pytest.raises(TargetError, match=r"^monitoring/uptime/local.yml:4: "):
+        uptime_interval(tmp_path, 60)
 
 
 def test_uptime_interval_of_repository() -> None:

@@ -6,7 +6,6 @@ import re
 
 from moncheck.checks.base import Context, Skip, validate
 from moncheck.findings import Finding, error
-from moncheck.yamlpos import as_dict, as_list
 
 
 def schema_uptime(ctx: Context) -> list[Finding]:
@@ -14,14 +13,16 @@ def schema_uptime(ctx: Context) -> list[Finding]:
         raise Skip("no uptime environments (monitoring/uptime/*.yml)")
     out: list[Finding] = []
     for doc in ctx.inv.uptime:
-        out += validate(ctx, "schema/uptime", "uptime", doc.path, doc.data)
+        shape = validate(ctx, "schema/uptime", "uptime", doc.path, doc.data)
+        out += shape
+        if doc.error is not None and not shape:  # what the schema cannot say (duplicate names, ...)
+            out.append(error("schema/uptime", doc.path, doc.error.line, doc.error.message,
+                             "smoke, the report and the local stack read this file with the same parser"))
         stem = doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         env = doc.data.get("environment") if isinstance(doc.data, dict) else None
         if isinstance(env, str) and env != stem:
             out.append(error("schema/uptime", doc.path, doc.data.line_of("environment"),
                              f"environment {env!r} in a file named {stem}.yml", "one file per environment, named after it"))
-    for doc in ctx.inv.uptime:
-        out += _unique_uptime_names(doc.path, doc.data)
     if ctx.inv.mode == "repo":
         envs = {doc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0] for doc in ctx.inv.uptime}
         for env in ("local", "staging", "production"):
@@ -108,19 +109,3 @@ def schema_expectations(ctx: Context) -> list[Finding]:
     return out
 
 
-def _unique_uptime_names(path: str, data: object) -> list[Finding]:
-    """Two uptime checks of one environment with one name share one ``check`` label: one of
-    them is invisible in uptime_check_* series and its alert."""
-    checks = as_list(as_dict(data).get("checks"))
-    lines = getattr(checks, "item_lines", [1] * len(checks))
-    first: dict[str, int] = {}
-    out = []
-    for c, line in zip(checks, lines):
-        name = as_dict(c).get("name")
-        if not isinstance(name, str):
-            continue
-        if name in first:
-            out.append(error("schema/uptime", path, line, f"uptime check name {name!r} is used twice (first at line {first[name]})",
-                             "names are the `check` label of the uptime series: make them unique"))
-        first.setdefault(name, line)
-    return out

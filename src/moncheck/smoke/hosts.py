@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from moncheck import yamlpos
 from moncheck.netutil import is_loopback
 from moncheck.smoke.targets import URL_KEYS, Target, is_local_host
 
@@ -43,15 +42,12 @@ def disk_free_percent(host: Any, path: str = "/") -> float:
 
 
 def min_free_percent(run: Any) -> float:
-    """The environment's ``min_free_disk_percent``, else the policy's, else 10."""
+    """The environment file's ``min_free_disk_percent`` (the uptime schema's key), else 10.
+
+    The policy is not read for it: ``policy.yml`` has no such key (its schema rejects it), and a
+    second source for one threshold is how the two drift apart."""
     if run.target.min_free_disk_percent is not None:
         return float(run.target.min_free_disk_percent)
-    policy = run.repo / "policies/policy.yml"
-    if policy.is_file():
-        doc = yamlpos.load(policy, "policies/policy.yml") or {}
-        for section in (doc, doc.get("hosts") or {}, doc.get("smoke") or {}):
-            if isinstance(section, dict) and isinstance(section.get("min_free_disk_percent"), (int, float)):
-                return float(section["min_free_disk_percent"])
     return DEFAULT_MIN_FREE_DISK_PERCENT
 
 

@@ -27,7 +27,13 @@ DEFAULT_ENV = "local"
 
 
 class TargetError(Exception):
-    """A target that cannot be resolved: message names the file and line when there is one."""
+    """A target that cannot be resolved: message names the file and line when there is one
+    (``"<file>:<line>: <message>"``; ``line`` and ``message`` are then its parts, else 1 and all)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        m = re.match(r"(.*?):(\d+): (.*)\Z", text, re.S)
+        self.line, self.message = (int(m[2]), m[3]) if m else (1, text)
 
 
 @dataclass(frozen=True)
@@ -175,12 +181,20 @@ def _parse_check(item: Any, path: str, line: int) -> UptimeCheck:
 
 
 def load_env_file(path: Path, display: str | None = None) -> Target:
-    """Parse ``monitoring/uptime/<env>.yml``; raises TargetError naming file and line."""
+    """Load and parse ``monitoring/uptime/<env>.yml``; raises TargetError naming file and line."""
     shown = display or str(path)
     try:
         doc = yamlpos.load(path, shown)
     except yamlpos.LoadError as e:
         raise TargetError(str(e)) from None
+    return parse_env(doc, shown, path)
+
+
+def parse_env(doc: Any, shown: str, path: Path) -> Target:
+    """The typed environment of a loaded uptime document (``yamlpos`` data, for its lines).
+
+    ``path`` is where the file lives: credential files named in it are relative to its folder.
+    Raises TargetError ``"<shown>:<line>: <message>"`` at the first problem."""
     if not isinstance(doc, dict):
         raise TargetError(f"{shown}:1: expected a mapping with environment, service_url, checks")
     urls: dict[str, str | None] = {}
@@ -202,10 +216,14 @@ def load_env_file(path: Path, display: str | None = None) -> Target:
         raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'checks')}: checks must be a list")
     lines = getattr(checks_raw, "item_lines", [yamlpos.line_of(doc, "checks")] * len(checks_raw))
     checks = tuple(_parse_check(c, shown, ln) for c, ln in zip(checks_raw, lines))
-    names = [c.slug for c in checks]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise TargetError(f"{shown}:{yamlpos.line_of(doc, 'checks')}: duplicate check names: {', '.join(dupes)}")
+    first: dict[str, tuple[str, int]] = {}
+    for c, ln in zip(checks, lines):
+        if c.slug in first:
+            name, at = first[c.slug]
+            same = f"name {c.name!r} is used twice" if name == c.name else f"names {name!r} and {c.name!r} are one"
+            raise TargetError(f"{shown}:{ln}: uptime check {same} (first at line {at}): the `check` label "
+                              f"{c.slug!r} of the uptime series would hide one of them")
+        first[c.slug] = (c.name, ln)
     try:
         auth = httpauth.parse(doc, shown, path.parent)
     except httpauth.AuthConfigError as e:

@@ -229,13 +229,13 @@ def uptime_interval(repo: Path, speed: float) -> float:
     ``monitoring/uptime/local.yml`` (every check then has at least its production number of
     samples per window), divided by the speed, never below ``UPTIME_FLOOR_S``.
     """
+    from moncheck.smoke.targets import load_env_file  # the one uptime parser (durations as "30s" too)
+
     path = repo / "monitoring/uptime/local.yml"
     intervals: list[float] = []
     if path.exists():
-        doc = yamlpos.load(path, str(path.relative_to(repo)))
-        for check in (doc.get("checks") or []) if isinstance(doc, dict) else []:
-            value = check.get("interval") if isinstance(check, dict) else None
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                intervals.append(float(value))
+        # A broken file raises TargetError naming file and line: the stack says so and stops.
+        target = load_env_file(path, str(path.relative_to(repo)))
+        intervals = [c.interval for c in target.checks if c.interval > 0]
     base = min(intervals) if intervals else UPTIME_DEFAULT_S
     return max(base / max(speed, 1e-9), UPTIME_FLOOR_S)
