@@ -97,12 +97,12 @@ def schema_expectations(ctx: Context) -> list[Finding]:
     """The daily report's Great Expectations suites, by the report's own loader."""
     if not ctx.inv.expectations:
         raise Skip("no expectation suites (monitoring/expectations/*.yml)")
-    from moncheck.report.expectations import SuiteError, load_suites
+    from moncheck.report.expectations import SuiteError, parse_suites
 
     out: list[Finding] = []
-    for doc in ctx.inv.expectations:
+    for doc in ctx.inv.expectations:  # the inventory loaded them; the report's parser types them
         try:
-            load_suites(ctx.inv.abspath(doc.path), doc.path)
+            parse_suites(doc.data, doc.path)
         except SuiteError as e:
             path, line, msg = _pos(str(e))
             out.append(error("schema/expectations", path or doc.path, line, msg))

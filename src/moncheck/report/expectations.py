@@ -62,6 +62,11 @@ def load_suites(path: Path, display: str = SUITE_FILE) -> tuple[list[SuiteSpec],
         doc = yamlpos.load(path, display)
     except yamlpos.LoadError as e:
         raise SuiteError(str(e)) from None
+    return parse_suites(doc, display)
+
+
+def parse_suites(doc: Any, display: str = SUITE_FILE) -> tuple[list[SuiteSpec], dict[str, float]]:
+    """The suites of a loaded suite file (``yamlpos`` data, for its lines); SuiteError if bad."""
     if not isinstance(doc, dict) or not isinstance(doc.get("suites"), list):
         raise SuiteError(f"{display}:1: expected a mapping with a `suites` list")
     params = doc.get("parameters") or {}
