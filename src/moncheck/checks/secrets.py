@@ -119,9 +119,16 @@ def snake(key: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
 
 
+# Kubernetes/Helm names of a Secret object or of a key inside it (`existingSecretKey: password`,
+# `configFromSecret: prometheus-config`, `secretProviderClass: vault`): the value is a name.
+_SECRET_REFERENCE = re.compile(r"^existing_|_from_secret$|^secret_provider_class$")
+
+
 def is_secret_key(key: str) -> bool:
+    if "." in key:  # a dotted path (`tracingConfig.existingSecret.key`): its last two names
+        key = "_".join(key.split(".")[-2:])
     k = snake(key)
-    if not k or k in _NOT_SECRET_NAMES or _NOT_SECRET_SUFFIX.search(k):
+    if not k or k in _NOT_SECRET_NAMES or _NOT_SECRET_SUFFIX.search(k) or _SECRET_REFERENCE.search(k):
         return False
     return bool(_SECRET_NAME.search(k))
 
@@ -278,10 +285,26 @@ def plugin_hits(text: str, rel: str, parsed: bool) -> list[Hit]:
                     and not lines[s.line_number - 1].lstrip().startswith(("#", "//"))):
                 continue
             value = _whole(s.type, s.secret_value or "", lines[s.line_number - 1])
-            if s.type == "Secret Keyword" and not is_literal(value):
+            if s.type == "Secret Keyword" and not (is_literal(value) and _keyword_is_secret(lines[s.line_number - 1])):
                 continue
             out.append(Hit(s.line_number, s.type, value))
     return out
+
+
+# `key: value` in YAML (also commented out, also a list item), for detect-secrets' keyword pairs.
+_YAML_PAIR = re.compile(r"""^\s*(?:#+\s*)*(?:-\s+)?["']?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)["']?\s*:\s""")
+
+
+def _keyword_is_secret(line: str) -> bool:
+    """detect-secrets' keyword detector fires on any key containing a secret word; where the line
+    is a key/value pair, our own key judgement decides, so that ``secretName: chart-tls``,
+    ``existingSecretKey: password`` or ``configFromSecret: x`` (names of Kubernetes Secrets and of
+    their keys, the commonest lines of Helm values files) are not taken for the secret itself."""
+    m = _YAML_PAIR.match(line) or _ASSIGN.match(line.lstrip("# "))
+    if m is None:
+        return True
+    key = m.group("key").rsplit(".", 1)[-1]
+    return is_secret_key(key)
 
 
 def _whole(kind: str, value: str, line: str) -> str:
