@@ -213,3 +213,12 @@ def test_promtool_override_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("MONCHECK_PROMTOOL", str(tmp_path / "nope"))
     with pytest.raises(ToolMissing, match="promtool"):
         pt.check_rules([put(tmp_path, "r.yml", GOOD)], tmp_path)
+
+
+def test_test_files_are_split_into_balanced_calls_in_their_order() -> None:
+    from moncheck.tools.promtool import _balanced
+
+    cost = {"a": 5, "b": 1, "c": 4, "d": 2, "e": 3}
+    assert _balanced(list("abcde"), cost, 2) == [["a", "b", "d"], ["c", "e"]]  # 8 and 7
+    assert _balanced(["a"], cost, 4) == [["a"]]
+    assert _balanced(list("abcde"), cost, 1) == [list("abcde")]

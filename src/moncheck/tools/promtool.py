@@ -7,10 +7,12 @@ are merged so that each error follows the ``Checking <file>`` header of its file
 from __future__ import annotations
 
 import glob
+import os
 import re
 import subprocess
 import tempfile
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -437,7 +439,13 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
     by_exe: dict[str, list[str]] = {}
     for arg, (_, path) in args.items():
         by_exe.setdefault(promtool_for_tests(path), []).append(arg)
-    runs = [(run([exe, "test", "rules", *chunk], cwd=repo), chunk) for exe, chunk in by_exe.items()]
+    chunks = [(exe, chunk) for exe, files in by_exe.items()
+              for chunk in _balanced(files, {a: _size(args[a][1]) for a in files}, os.cpu_count() or 1)]
+    # promtool evaluates the files of one call one after another on one core; the generated SLO
+    # tests take seconds each, so the calls run side by side (tools.run is thread-safe).
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        procs = list(pool.map(lambda c: run([c[0], "test", "rules", *c[1]], cwd=repo), chunks))
+    runs = [(p, chunk) for p, (_, chunk) in zip(procs, chunks)]
     sections = [sec for p, chunk in runs for sec in _unit_sections(p.stdout, chunk)]
     proc = subprocess.CompletedProcess([], max(p.returncode for p, _ in runs), "\n".join(p.stdout for p, _ in runs))
     failed_args = set()
@@ -457,6 +465,24 @@ def test_rules(test_files: list[Path], repo: Path) -> list[Finding]:
             shown, path = args[arg]
             findings.extend(_test_file_findings(path, shown, outputs.get(arg)))
     return _dedupe(findings)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _balanced(files: list[str], cost: dict[str, int], n: int) -> list[list[str]]:
+    """``files`` in at most ``n`` chunks of similar total cost (largest first, each to the
+    lightest chunk), each chunk in the original order."""
+    bins: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, min(n, len(files))))]
+    for f in sorted(files, key=lambda f: -cost.get(f, 0)):
+        i = min(range(len(bins)), key=lambda k: bins[k][0])
+        bins[i] = (bins[i][0] + cost.get(f, 0), [*bins[i][1], f])
+    order = {f: i for i, f in enumerate(files)}
+    return [sorted(b, key=order.__getitem__) for _, b in bins if b]
 
 
 @dataclass
