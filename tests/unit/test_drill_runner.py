@@ -35,8 +35,8 @@ def _result(**kw: object) -> AlertResult:
 CASES = [
     ("all-within", dict(active_at=101.2, fired_at=103.2, notified_at={"r": 103.8}), []),
     ("detection-below-floor", dict(active_at=100.4, fired_at=102.4, notified_at={"r": 103.0}),
-     ["A: detection 0.40s is below its predicted floor 1.00s (ratio over 5s): the prediction does not hold "
-      "for this rule and fault"]),
+     ["A: detection 0.40s is below its predicted floor 1.00s (ratio over 5s; less 0.00s of scrape time): "
+      "the prediction does not hold for this rule and fault"]),
     ("pipeline-shorter-than-for", dict(active_at=101.2, fired_at=102.2, notified_at={"r": 103.0}),
      ["A: fired 1.00s after its condition held, less than `for` (2.00s): the condition time is wrong"]),
     ("pipeline-over-bound", dict(active_at=101.2, fired_at=104.2, notified_at={"r": 105.0}),
@@ -53,6 +53,17 @@ def test_each_delay_against_its_floor(fields: dict, want: list[str]) -> None:
     a = _result(**fields)
     a.check_floors()
     assert a.failures == [w.replace("0.10s", f"{a.delivery_s['r']:.2f}s") for w in want]
+
+
+def test_a_slow_scrape_lowers_the_detection_floor() -> None:
+    # A sample is stamped when its scrape starts; a 0.7s scrape may show the fault 0.7s "early".
+    a = _result(active_at=100.4, fired_at=102.4, notified_at={"r": 103.0})
+    a.check_floors(scrape_skew_s=0.7)
+    assert a.failures == []
+    a = _result(active_at=100.2, fired_at=102.2, notified_at={"r": 103.0})
+    a.check_floors(scrape_skew_s=0.7)
+    assert a.failures == ["A: detection 0.20s is below its predicted floor 0.30s (ratio over 5s; less 0.70s "
+                          "of scrape time): the prediction does not hold for this rule and fault"]
 
 
 def test_delays_and_ratios_over_floors() -> None:

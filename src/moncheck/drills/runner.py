@@ -13,6 +13,7 @@ the group_wait of the route that reaches the receiver.
 from __future__ import annotations
 
 import glob
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -250,13 +251,19 @@ class AlertResult:
         out["delivery"] = max(ratios) if ratios else None  # the slowest receiver
         return out
 
-    def check_floors(self) -> None:
-        """A delay below its floor is a wrong model or a wrong measurement: fail, saying which."""
+    def check_floors(self, scrape_skew_s: float = 0.0) -> None:
+        """A delay below its floor is a wrong model or a wrong measurement: fail, saying which.
+
+        ``scrape_skew_s``: the longest scrape of the fault's period. A sample carries the time its
+        scrape started, but the service answered later, so the data can show the fault up to that
+        long before the measured detection would allow."""
         d, p = self.detection_s, self.pipeline_s
-        if d is not None and self.detection_floor_s is not None and d < self.detection_floor_s:
+        floor = None if self.detection_floor_s is None else max(0.0, self.detection_floor_s - scrape_skew_s)
+        if d is not None and floor is not None and d < floor:
             self.failures.append(
-                f"{self.alert}: detection {d:.2f}s is below its predicted floor {self.detection_floor_s:.2f}s "
-                f"({self.detection_model}): the prediction does not hold for this rule and fault")
+                f"{self.alert}: detection {d:.2f}s is below its predicted floor {floor:.2f}s "
+                f"({self.detection_model}; less {scrape_skew_s:.2f}s of scrape time): the prediction "
+                "does not hold for this rule and fault")
         if p is not None and p < self.pipeline_floor_s - 0.001:
             self.failures.append(
                 f"{self.alert}: fired {p:.2f}s after its condition held, less than `for` "
@@ -426,8 +433,9 @@ def run_drill(stack: Any, drill: Drill, timings: Timings, *, workers: int = 0, a
         if not drill.baseline:
             _watch_resolution(stack, drill, obs, res, timings, progress)
             _read_notifications(stack, obs, res)
+            skew = _scrape_skew_s(stack, time.monotonic() - t_fault)
             for a in res.alerts:
-                a.check_floors()
+                a.check_floors(skew)
     finally:
         if fault_on:
             try:
@@ -678,6 +686,16 @@ def _data_age_s(stack: Any, scrape_s: float) -> float:
         return time.monotonic() - stack.started_at
 
 
+def _scrape_skew_s(stack: Any, seconds: float) -> float:
+    """The longest scrape of the last ``seconds`` on the stack (0 when Prometheus cannot say)."""
+    try:
+        body = requests.get(f"{stack.prometheus_url}/api/v1/query", timeout=5, params={
+            "query": f"max(max_over_time(scrape_duration_seconds[{max(1, math.ceil(seconds))}s]))"}).json()
+        return float(body["data"]["result"][0]["value"][1])
+    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
+        return 0.0
+
+
 def _predict(stack: Any, drill: Drill, timings: Timings, res: DrillResult, traffic_s: float) -> None:
     """Each expectation's detection floor, from its rules and the drill, just before the fault.
 
@@ -695,7 +713,8 @@ def _predict(stack: Any, drill: Drill, timings: Timings, res: DrillResult, traff
     t = drill.traffic
     scrape_s = timings.scrape_ms / 1000
     age = min(traffic_s, _data_age_s(stack, scrape_s))
-    ctx = predict.Context(timings.recorded, drill.fault, t.users * t.rate_per_user, age, scrape_s, exists)
+    ctx = predict.Context(timings.recorded, drill.fault, t.users * t.rate_per_user, age, scrape_s, exists,
+                          burst_s=1 / t.rate_per_user if t.rate_per_user > 0 else 0.0)
     for exp, ar in zip(drill.expect, res.alerts):
         rules = timings.rules_for(exp.alert, exp.labels) or timings.rules.get(exp.alert, [])
         preds = [predict.predict(r.expr, ctx) for r in rules]
