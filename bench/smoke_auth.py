@@ -47,8 +47,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="moncheck-bench-") as tmp, SecureStack(REPO) as s:
         envf = str(s.env_file(Path(tmp) / "secure.yml"))
         drive(s.service_url, min(args.warmup, 60.0))
-        right = {**os.environ, PASSWORD_ENV: s.password}
-        wrong = {**os.environ, PASSWORD_ENV: "not-the-password"}
+        right = {**os.environ, **s.telemetry_env(), PASSWORD_ENV: s.password}
+        wrong = {**os.environ, **s.telemetry_env(), PASSWORD_ENV: "not-the-password"}
         runs = [
             ("smoke (pytest -m smoke)", [py, "-m", "pytest", "-p", "no:cacheprovider", "-m", "smoke", "-q",
                                          "--env", envf, "tests/smoke"]),

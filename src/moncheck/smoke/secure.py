@@ -161,7 +161,7 @@ class SecureStack:
         self.dir = d = Path(tempfile.mkdtemp(prefix="moncheck-secure-"))
         d.chmod(0o700)
         self.certs = _certs(d)
-        self.ports = {k: free_port() for k in ("service", "control", "prometheus", "alertmanager")}
+        self.ports = {k: free_port() for k in ("service", "control", "prometheus", "alertmanager", "telemetry")}
         p = self.ports
         derived = cfg.write_prometheus(self.repo, d / "prometheus", cfg.Targets(
             service=f"127.0.0.1:{p['service']}", prometheus=f"127.0.0.1:{p['prometheus']}",
@@ -180,7 +180,11 @@ class SecureStack:
             Proc("service", [sys.executable, "-m", "moncheck.service", "--host", "127.0.0.1",
                              "--port", str(p["service"]), "--control-port", str(p["control"]),
                              "--catalog", str(self.repo / "monitoring/catalog/metrics.yml")],
-                 d / "service.log", f"{self.service_url}/metrics", env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True"}),
+                 d / "service.log", f"{self.service_url}/metrics",
+                 env={"PROMETHEUS_DISABLE_CREATED_SERIES": "True", **self.telemetry_env()}),
+            # Error tracking and tracing of this deployment (Sentry envelopes, OTLP traces).
+            Proc("telemetry", [sys.executable, "-m", "moncheck.stack.telemetry", "--port", str(p["telemetry"])],
+                 d / "telemetry.log", f"{self.telemetry_url}/health"),
             Proc("alertmanager", [toolchain.binary("alertmanager"), f"--config.file={am_config}",
                                   f"--web.config.file={self._web_config(d, client_cert=False)}",
                                   f"--storage.path={d / 'alertmanager-data'}",
@@ -196,7 +200,8 @@ class SecureStack:
         for proc in self.procs:
             proc.start()
         self.procs[0].wait_ready(self.ready_timeout)
-        for proc, target in zip(self.procs[1:], ("alertmanager", "prometheus")):
+        self.procs[1].wait_ready(self.ready_timeout)
+        for proc, target in zip(self.procs[2:], ("alertmanager", "prometheus")):
             self._wait(proc, self.right_auth(target))
 
     def _wait(self, proc: Proc, auth: httpauth.HttpAuth) -> None:
@@ -215,6 +220,16 @@ class SecureStack:
                 last = type(e).__name__
             time.sleep(0.1)
         raise StackError(f"{proc.name} not ready at {proc.ready_url} ({last}):\n{tail(proc.log)}")
+
+    @property
+    def telemetry_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['telemetry']}"
+
+    def telemetry_env(self) -> dict[str, str]:
+        """The DSN and OTLP endpoint of this deployment, as a deployed environment sets them."""
+        from moncheck.stack.telemetry import service_env  # not at import: it runs as `python -m`
+
+        return service_env(self.telemetry_url)
 
     def right_auth(self, target: str) -> httpauth.HttpAuth:
         """The credentials that work, as an environment file would reference them."""
