@@ -74,8 +74,6 @@ def _resolve(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     # Before any work: a gate run takes seconds, and its result would be lost.
     if output is not None and output.is_dir():
         raise UsageError(f"--output {output}: is a directory")
-    if output is not None and not output.parent.is_dir():
-        raise UsageError(f"--output {output}: no such directory {output.parent}")
     if getattr(args, "baseline", None) is not None and getattr(args, "write_baseline", None) is not None:
         raise UsageError("--baseline and --write-baseline exclude each other")
     repo = args.repo.resolve() if args.repo is not None else find_repo(Path.cwd())
