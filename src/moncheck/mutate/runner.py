@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from moncheck.inventory import RuleFile
-from moncheck.mutate import scope
+from moncheck.mutate import rename, scope
 from moncheck.mutate.mutants import Mutant, file_mutants
 from moncheck.tools import ToolTimeout, stop_all
 from moncheck.tools import promtool as pt
@@ -39,6 +39,7 @@ KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeo
 DEFAULT_TIMEOUT_S = 60.0
 CHECK_BATCH = 64  # rule files per `promtool check rules`
 MAX_TEST_BATCH = 32  # test files per `promtool test rules`
+MAX_RENAMED = 64  # mutants judged in one renamed test group run
 MIN_BATCH_S = 0.5  # below that, promtool's start-up (~75 ms) outweighs the parallelism
 
 Outcomes = dict[str, "tuple[bool, str] | None"]
@@ -76,13 +77,30 @@ class _Item:
     cost: float = 0.0  # estimated seconds
 
 
+@dataclass(eq=False)
+class _Pair:
+    """Mutant ``mutant`` to be judged by group ``group`` of test file ``tf`` (number ``k``);
+    ``renamed`` when by renamed copies (``plan``), else alone."""
+
+    mutant: int
+    k: int
+    tf: scope.TestFile
+    group: scope.GroupScope
+    renamed: bool
+    plan: rename.Plan | None
+
+
 class Runner:
     def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT_S,
-                 binary: str | None = None, progress: Callable[[str], None] | None = None) -> None:
+                 binary: str | None = None, progress: Callable[[str], None] | None = None,
+                 renaming: bool = True) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
         self.binary = binary or pt.promtool()
         self.progress = progress or (lambda _msg: None)
+        self.renaming = renaming  # False: every mutant alone (the reference way, slower)
+        # (mutant, test group) pairs judged through renamed copies, and alone
+        self.pairs_renamed = self.pairs_alone = 0
         self.calls = 0
         self.cost: dict[str, float] = {}  # test file (shown) -> seconds of its baseline run
         self.elapsed: dict[str, float] = {}  # single-file calls: file -> seconds
@@ -231,27 +249,95 @@ class Runner:
                 outcomes[i].detail = "no test group observes this rule"
         # 3. run them in two rounds: first one observing group per mutant (most mutants die
         # there), then every other observing group of the mutants still alive. A mutant is killed
-        # when any group fails, so the result is the same as running them all at once.
-        first: list[_Item] = []
+        # when any group fails, so the result is the same as running them all at once. A group
+        # judges many mutants at once through renamed copies (``mutate.rename``) where that is
+        # sound; the others run alone, one copy of the test file per mutant.
+        pairs: dict[int, list[_Pair]] = {}
         for i, plan in plans.items():
-            k, tf, groups = plan[0]
-            first.append(self._item(work, f"m{i}/a-t{k}-{tf.path.name}", tf, rule_data,
-                                    (mutants[i][1], mutated[i]), groups[:1], i))
+            for k, tf, groups in plan:
+                rp = rename.plan(tf, rule_data, i, mutants[i][0], mutants[i][1]) if self.renaming else None
+                for g in groups:
+                    pairs.setdefault(i, []).append(
+                        _Pair(i, k, tf, g, rp is not None and rename.observable(rp, g), rp))
+        first = {i: next((p for p in ps if p.renamed), ps[0]) for i, ps in pairs.items()}
         self.progress(f"{len(first)} mutants to run, first round")
-        self._judge(first, outcomes, work)
-        second: list[_Item] = []
-        for i, plan in plans.items():
-            if outcomes[i].status == KILLED:
-                continue
-            for n, (k, tf, groups) in enumerate(plan):
-                rest = groups[1:] if n == 0 else groups
-                if rest:
-                    second.append(self._item(work, f"m{i}/b-t{k}-{tf.path.name}", tf, rule_data,
-                                             (mutants[i][1], mutated[i]), rest, i))
-        self.progress(f"{len(second)} test file copies of {len({x.mutant for x in second})} "
+        self._round(list(first.values()), outcomes, mutants, rule_data, mutated, work, "a")
+        rest = [p for i, ps in pairs.items() if outcomes[i].status != KILLED
+                for p in ps if p is not first[i]]
+        self.progress(f"{len(rest)} test groups of {len({p.mutant for p in rest})} "
                       "surviving mutants, second round")
-        self._judge(second, outcomes, work)
+        self._round(rest, outcomes, mutants, rule_data, mutated, work, "b")
         return outcomes
+
+    def _round(self, pairs: list[_Pair], outcomes: list[Outcome], mutants: list[tuple[Mutant, Path]],
+               rule_data: dict[Path, Any], mutated: list[Any], work: Path, tag: str) -> None:
+        renamed = [p for p in pairs if p.renamed]
+        alone = self._judge_renamed(renamed, outcomes, mutants, rule_data, work, tag)
+        self.pairs_renamed += len(renamed) - len(alone)
+        alone += [p for p in pairs if not p.renamed]
+        self.pairs_alone += len(alone)
+        by_file: dict[tuple[int, int], list[scope.GroupScope]] = {}
+        for p in alone:
+            by_file.setdefault((p.mutant, p.k), []).append(p.group)
+        items = []
+        for (i, k), groups in by_file.items():
+            tf = next(p.tf for p in alone if p.mutant == i and p.k == k)
+            items.append(self._item(work, f"m{i}/{tag}-t{k}-{tf.path.name}", tf, rule_data,
+                                    (mutants[i][1], mutated[i]), groups, i))
+        self._judge(items, outcomes, work)
+
+    def _judge_renamed(self, pairs: list[_Pair], outcomes: list[Outcome],
+                       mutants: list[tuple[Mutant, Path]], rule_data: dict[Path, Any], work: Path,
+                       tag: str) -> list[_Pair]:
+        """Judge ``pairs`` by renaming, batched per test group; the pairs it cannot conclude
+        (a failure that maps to no mutant, a timeout) are returned, to be run alone."""
+        buckets: dict[tuple[int, int], list[_Pair]] = {}
+        for p in pairs:
+            buckets.setdefault((p.k, p.group.index), []).append(p)
+        n = max(1, -(-len(pairs) // (self.jobs * 2)))  # a few batches per job at least
+        size = max(1, min(MAX_RENAMED, n))
+        todo = [b[j : j + size] for b in buckets.values() for j in range(0, len(b), size)]
+        fallback: list[_Pair] = []
+        rounds = 0
+        while todo:
+            rounds += 1
+            args = []
+            for j, batch in enumerate(todo):
+                arg = f"r/{tag}{rounds}-{j}/t{batch[0].k}-g{batch[0].group.index}.yml"
+                self._write_renamed(work, arg, batch, mutants, rule_data)
+                args.append(arg)
+            got = self._parallel(pt.test_rules_batch, [[a] for a in args], work)
+            again: list[list[_Pair]] = []
+            for arg, batch in zip(args, todo, strict=True):
+                res = got.get(arg)
+                if res is None:
+                    fallback += batch
+                    continue
+                if res[0]:
+                    continue
+                v = rename.verdicts(pt.failure_text(res[1]), {p.mutant for p in batch})
+                if v is None:
+                    fallback += batch
+                    continue
+                killed, stopped = v
+                for p in batch:
+                    if p.mutant in killed and outcomes[p.mutant].status != KILLED:
+                        outcomes[p.mutant].status, outcomes[p.mutant].detail = KILLED, p.tf.shown
+                left = [p for p in batch if p.mutant not in killed]
+                if stopped and left:  # promtool stopped at a failing rule: the rest not judged
+                    again.append(left)
+            todo = again
+        return fallback
+
+    def _write_renamed(self, work: Path, arg: str, batch: list[_Pair],
+                       mutants: list[tuple[Mutant, Path]], rule_data: dict[Path, Any]) -> None:
+        tf, g = batch[0].tf, batch[0].group
+        rps = [p.plan for p in batch if p.plan is not None]
+        files = rename.rule_data_for(tf, rule_data, [(rp, *mutants[rp.index]) for rp in rps])
+        test = rename.group_for((tf.data.get("tests") or [])[g.index], rps)
+        nodes = [n for rf in tf.rule_files for n in scope.rule_nodes(files.get(rf))]
+        alertnames = {str(t["alertname"]) for t in test["alert_rule_test"]}
+        _write_copy(work, arg, tf, files, scope.cone(nodes, alertnames, set()), [test])
 
     def _item(self, work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, Any],
               mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope], mutant: int | None) -> _Item:
@@ -306,12 +392,22 @@ def _write_test(work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, 
                 mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope]) -> None:
     """Write the copy ``arg`` of ``tf`` holding ``groups``, beside copies of its rule files
     pruned to what those groups depend on (``mutated``: a rule file's path and mutated data)."""
-    keep = scope.needed(tf, groups)
+    files = dict(rule_data)
+    if mutated is not None:
+        files[mutated[0]] = mutated[1]
+    tests = tf.data.get("tests") or []
+    _write_copy(work, arg, tf, files, scope.needed(tf, groups), [tests[g.index] for g in groups])
+
+
+def _write_copy(work: Path, arg: str, tf: scope.TestFile, files: dict[Path, Any],
+                keep: set[tuple[str, str]] | None, tests: list[Any]) -> None:
+    """Write test file ``arg`` (``tf``'s settings, groups ``tests``) loading copies of ``tf``'s
+    rule files taken from ``files`` (absolute path -> data) pruned to ``keep``."""
     path = work / arg
     path.parent.mkdir(parents=True, exist_ok=True)
     rule_paths = []
     for j, rf in enumerate(tf.rule_files):
-        data = mutated[1] if mutated is not None and mutated[0] == rf else rule_data.get(rf)
+        data = files.get(rf)
         if data is None:  # unreadable: let promtool say so about the original
             rule_paths.append(str(rf))
             continue
@@ -320,8 +416,7 @@ def _write_test(work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, 
         rule_paths.append(copy.name)
     data = {k: v for k, v in tf.data.items() if k not in ("rule_files", "tests")}
     data["rule_files"] = rule_paths
-    tests = tf.data.get("tests") or []
-    data["tests"] = [tests[g.index] for g in groups]
+    data["tests"] = tests
     _write_yaml(path, data)
 
 

@@ -1,0 +1,251 @@
+"""Judge many mutants in one promtool test group run, by renaming.
+
+promtool's per-group set-up (loading the input series, evaluating every rule over the test's
+whole time range) costs far more than one more rule. So instead of one run per mutant, one copy
+of a test group judges a whole batch of mutants: for mutant ``i`` the rule files get, beside the
+unchanged originals, copies of every rule whose output the mutant can change (``scope.affected``:
+the mutated rule, the recording rules downstream of it and the alerts reading them) under
+renamed outputs (``<name>__mut<i>``), their references to renamed series renamed through the
+project's printer; the group's alert tests of the affected alerts are duplicated with the
+renamed alert names, its other tests dropped (they pass: the baseline ran them). promtool
+reports each failed assertion with its alert name (and a rule that fails to evaluate with its
+rule name), so every failure maps to its mutant.
+
+This is the one-mutant-per-run result exactly when the copies behave as the mutated originals
+would and nothing else sees them. ``plan`` refuses (the caller then runs the mutant alone) when:
+
+- a copied rule reads ``ALERTS``/``ALERTS_FOR_STATE`` or a selector without a metric name (the
+  copies' own alerts would show up in it), or mentions ``__name__`` (the renamed series carry
+  another name);
+- a copied alert's label or annotation templates run queries or look at the labels as a whole,
+  at ``__name__`` or at ``alertname``;
+- an expression does not print back to the same tree (the printer would change its meaning);
+- an existing name already looks like a renamed one.
+
+``observable`` refuses a group whose expression tests read an affected series: those see the
+originals, not the copies. A rule copy is placed right after its original, in the same group, so
+every copy reads its inputs at the same point of the evaluation order as the original does.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import promql_parser as pp
+
+from moncheck.drills.promql_print import Printer
+from moncheck.mutate import scope
+from moncheck.mutate.mutants import Mutant
+from moncheck.promql import parse
+from moncheck.tools import testfail
+
+SUFFIX = "__mut"
+_RENAMED = re.compile(re.escape(SUFFIX) + r"(\d+)$")
+_RULE_ERROR = re.compile(r"^\s*rule: (?P<name>.*?), time: ")
+# Template text a renamed copy could render differently: queries (they read the originals),
+# the label set as a whole, ``__name__`` (renamed series) and ``alertname``.
+_UNSAFE_TEMPLATE = re.compile(r"query|__name__|alertname|\$labels(?![.\w])|\.Labels(?![.\w])")
+
+
+def renamed(name: str, i: int) -> str:
+    return f"{name}{SUFFIX}{i}"
+
+
+def mutant_of(name: str) -> int | None:
+    m = _RENAMED.search(name)
+    return int(m.group(1)) if m else None
+
+
+class _Renamer(Printer):
+    def __init__(self, names: frozenset[str], i: int) -> None:
+        super().__init__()
+        self.names, self.i = names, i
+
+    def selector(self, vs: pp.VectorSelector) -> str:  # type: ignore[override]
+        text = Printer.selector(vs)
+        name = vs.name or ""
+        if name in self.names:
+            return renamed(name, self.i) + text[len(name):]
+        return text
+
+
+def rename_expr(expr: str, names: frozenset[str], i: int) -> str | None:
+    """``expr`` with its selectors of ``names`` renamed for mutant ``i``; None when the printer
+    does not print ``expr`` back to the same tree."""
+    try:
+        tree = parse(expr)
+        if str(parse(Printer()(tree))) != str(tree):
+            return None
+        return _Renamer(names, i)(tree)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How mutant ``index`` is judged by renaming in the groups of one test file: the alert
+    names and series (``scope.affected``) it may change, or ``why`` it cannot be."""
+
+    index: int
+    alerts: frozenset[str]
+    series: frozenset[str]
+    why: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.why
+
+    @property
+    def records(self) -> frozenset[str]:
+        return self.series - scope.ALERT_SERIES
+
+
+def _kind(r: dict[str, Any]) -> str:
+    return "alert" if "alert" in r else "record" if "record" in r else ""
+
+
+def _copied(r: dict[str, Any], p: Plan) -> bool:
+    """Whether mutant ``p`` gets a renamed copy of rule ``r``."""
+    kind = _kind(r)
+    if kind == "alert":
+        return str(r["alert"]) in p.alerts
+    return kind == "record" and str(r["record"]) in p.records
+
+
+def _is_mutated(m: Mutant, path: Path, rf: Path, group: Any, ri: int) -> bool:
+    return rf == path and isinstance(group, dict) and str(group.get("name", "")) == m.rule.group \
+        and ri == m.rule.index
+
+
+def _mutated_rule(m: Mutant, r: dict[str, Any]) -> dict[str, Any]:
+    out = dict(r)
+    if m.value is None:
+        out.pop(m.key, None)
+    else:
+        out[m.key] = m.value
+    return out
+
+
+def _rules(tf: scope.TestFile, rule_data: dict[Path, Any]) -> list[tuple[Path, Any, int, dict[str, Any]]]:
+    """(rule file, group, index, rule) of every rule the test file loads."""
+    out = []
+    for rf in tf.rule_files:
+        data = rule_data.get(rf)
+        for g in (data.get("groups") or []) if isinstance(data, dict) else []:
+            for ri, r in enumerate((g.get("rules") or []) if isinstance(g, dict) else []):
+                if isinstance(r, dict) and _kind(r):
+                    out.append((rf, g, ri, r))
+    return out
+
+
+def plan(tf: scope.TestFile, rule_data: dict[Path, Any], i: int, m: Mutant, path: Path) -> Plan:
+    alerts, series = scope.affected(tf.nodes, m.rule.name, m.rule.kind)
+    p = Plan(i, frozenset(alerts), frozenset(series))
+    if not alerts:
+        return Plan(i, p.alerts, p.series, "no alert reads the changed rule")
+    if any(_RENAMED.search(n.name) for n in tf.nodes) or any(
+            _RENAMED.search(a) for g in tf.groups for a in g.alertnames):
+        return Plan(i, p.alerts, p.series, f"a rule or alert name ends like {SUFFIX}<n>")
+    for rf, g, ri, r in _rules(tf, rule_data):
+        if not _copied(r, p):
+            continue
+        kind = _kind(r)
+        if _is_mutated(m, path, rf, g, ri):
+            r = _mutated_rule(m, r)
+        expr = str(r.get("expr", ""))
+        reads = scope.reads_of(expr)
+        if scope.ANY in reads or reads & scope.ALERT_SERIES or "__name__" in expr:
+            return Plan(i, p.alerts, p.series, f"{r[kind]} reads ALERTS, __name__ or any metric")
+        if reads & p.records and rename_expr(expr, p.records, i) is None:
+            return Plan(i, p.alerts, p.series, f"{r[kind]}: expression does not print back")
+        if kind == "alert":
+            for key in ("labels", "annotations"):
+                values = r.get(key) or {}
+                if not isinstance(values, dict):
+                    return Plan(i, p.alerts, p.series, f"{r[kind]}: {key} is not a mapping")
+                if any(_UNSAFE_TEMPLATE.search(str(v)) for v in values.values()):
+                    return Plan(i, p.alerts, p.series, f"{r[kind]}: its templates query or "
+                                "read labels a renamed copy changes")
+    return p
+
+
+def observable(p: Plan, g: scope.GroupScope) -> bool:
+    """Whether group ``g`` judges mutant ``p`` through renamed copies alone: it tests an
+    affected alert and none of its expression tests reads an affected series."""
+    return p.ok and bool(g.alertnames & p.alerts) and scope.ANY not in g.reads \
+        and not g.reads & p.series
+
+
+def _copy(r: dict[str, Any], p: Plan) -> dict[str, Any]:
+    out = copy.deepcopy(r)
+    kind = _kind(out)
+    out[kind] = renamed(str(out[kind]), p.index)
+    expr = str(out.get("expr", ""))
+    if scope.reads_of(expr) & p.records:
+        new = rename_expr(expr, p.records, p.index)
+        assert new is not None  # plan() checked it
+        out["expr"] = new
+    return out
+
+
+def rule_data_for(tf: scope.TestFile, rule_data: dict[Path, Any],
+                  batch: list[tuple[Plan, Mutant, Path]]) -> dict[Path, Any]:
+    """Each rule file of ``tf`` with, right after every rule, its renamed copies for the
+    mutants of ``batch`` (mutated for the mutant's own rule)."""
+    out: dict[Path, Any] = {}
+    for rf in tf.rule_files:
+        data = rule_data.get(rf)
+        if not isinstance(data, dict):
+            continue
+        groups = []
+        for g in data.get("groups") or []:
+            if not isinstance(g, dict):
+                continue
+            rules: list[Any] = []
+            for ri, r in enumerate(g.get("rules") or []):
+                rules.append(r)
+                if not isinstance(r, dict):
+                    continue
+                for p, m, path in batch:
+                    if _copied(r, p):
+                        src = _mutated_rule(m, r) if _is_mutated(m, path, rf, g, ri) else r
+                        rules.append(_copy(src, p))
+            groups.append({**g, "rules": rules})
+        out[rf] = {**data, "groups": groups}
+    return out
+
+
+def group_for(test: dict[str, Any], plans: list[Plan]) -> dict[str, Any]:
+    """A copy of test group ``test`` asserting, for each plan, its affected alerts renamed."""
+    cases = []
+    for p in plans:
+        for t in test.get("alert_rule_test") or []:
+            if isinstance(t, dict) and str(t.get("alertname")) in p.alerts:
+                cases.append({**t, "alertname": renamed(str(t["alertname"]), p.index)})
+    out = {k: v for k, v in test.items() if k not in ("alert_rule_test", "promql_expr_test")}
+    out["alert_rule_test"] = cases
+    return out
+
+
+def verdicts(failure: str, batch: set[int]) -> tuple[set[int], bool] | None:
+    """From the failure text of one batch group run: (the mutants killed, whether promtool
+    stopped early at a rule that failed to evaluate, so the others are not judged yet); None
+    when a failure belongs to no mutant of ``batch`` (nothing can be concluded)."""
+    killed: set[int] = set()
+    stopped = False
+    for e in testfail.entries(failure):
+        if e.kind == "alert":
+            i = mutant_of(e.what)
+        elif (m := _RULE_ERROR.match(e.text.splitlines()[0] if e.text else "")) is not None:
+            i = mutant_of(m.group("name"))
+            stopped = True
+        else:
+            return None
+        if i is None or i not in batch:
+            return None
+        killed.add(i)
+    return killed, stopped
