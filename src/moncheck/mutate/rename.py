@@ -94,6 +94,9 @@ class Plan:
     alerts: frozenset[str]
     series: frozenset[str]
     why: str = ""
+    # (alert name, label, values): of the alerts of that name only those with one of these
+    # values of the label are affected and copied (``_split``)
+    split: tuple[tuple[str, str, frozenset[str]], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -112,8 +115,17 @@ def _copied(r: dict[str, Any], p: Plan) -> bool:
     """Whether mutant ``p`` gets a renamed copy of rule ``r``."""
     kind = _kind(r)
     if kind == "alert":
-        return str(r["alert"]) in p.alerts
+        name = str(r["alert"])
+        for alert, label, values in p.split:
+            if alert == name:
+                return str(_labels(r).get(label)) in values
+        return name in p.alerts
     return kind == "record" and str(r["record"]) in p.records
+
+
+def _labels(r: dict[str, Any]) -> dict[str, Any]:
+    got = r.get("labels")
+    return got if isinstance(got, dict) else {}
 
 
 def _is_mutated(m: Mutant, path: Path, rf: Path, group: Any, ri: int) -> bool:
@@ -130,7 +142,7 @@ def _mutated_rule(m: Mutant, r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _rules(tf: scope.TestFile, rule_data: dict[Path, Any]) -> list[tuple[Path, Any, int, dict[str, Any]]]:
+def rules_of(tf: scope.TestFile, rule_data: dict[Path, Any]) -> list[tuple[Path, Any, int, dict[str, Any]]]:
     """(rule file, group, index, rule) of every rule the test file loads."""
     out = []
     for rf in tf.rule_files:
@@ -150,7 +162,7 @@ def plan(tf: scope.TestFile, rule_data: dict[Path, Any], i: int, m: Mutant, path
     if any(_RENAMED.search(n.name) for n in tf.nodes) or any(
             _RENAMED.search(a) for g in tf.groups for a in g.alertnames):
         return Plan(i, p.alerts, p.series, f"a rule or alert name ends like {SUFFIX}<n>")
-    for rf, g, ri, r in _rules(tf, rule_data):
+    for rf, g, ri, r in rules_of(tf, rule_data):
         if not _copied(r, p):
             continue
         kind = _kind(r)
@@ -170,7 +182,39 @@ def plan(tf: scope.TestFile, rule_data: dict[Path, Any], i: int, m: Mutant, path
                 if any(_UNSAFE_TEMPLATE.search(str(v)) for v in values.values()):
                     return Plan(i, p.alerts, p.series, f"{r[kind]}: its templates query or "
                                 "read labels a renamed copy changes")
-    return p
+    return Plan(i, p.alerts, p.series, split=_split(tf, rule_data, m, path, p))
+
+
+def _split(tf: scope.TestFile, rule_data: dict[Path, Any], m: Mutant, path: Path,
+           p: Plan) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """Alert names of which the mutant changes only some rules (a page and a ticket alert of one
+    name, one reading the changed series), told apart by a label with a fixed value in each
+    rule (``severity``): the others behave as in the baseline, which passed, so the alerts they
+    raise matched the expected alerts with their values of that label. Only the changed rules are
+    then copied and only the expected alerts with their values asserted: the same verdict."""
+    rules: dict[str, list[tuple[dict[str, Any], bool]]] = {}
+    for rf, g, ri, r in rules_of(tf, rule_data):
+        if _kind(r) != "alert" or str(r["alert"]) not in p.alerts:
+            continue
+        mutated = _is_mutated(m, path, rf, g, ri)
+        reads = scope.reads_of(str((_mutated_rule(m, r) if mutated else r).get("expr", "")))
+        rules.setdefault(str(r["alert"]), []).append((r, mutated or bool(reads & p.series)))
+    out = []
+    for name, rs in sorted(rules.items()):
+        if all(hit for _, hit in rs) or not any(hit for _, hit in rs):
+            continue
+        labels: list[dict[str, Any]] = [_labels(r) for r, _ in rs]
+        common = set.intersection(*(set(ls) for ls in labels))
+        for label in sorted(common):
+            values = [str(ls[label]) for ls in labels]
+            if any("{{" in v for v in values):
+                continue
+            hit = {v for v, (_, h) in zip(values, rs, strict=True) if h}
+            miss = {v for v, (_, h) in zip(values, rs, strict=True) if not h}
+            if not hit & miss:
+                out.append((name, label, frozenset(hit)))
+                break
+    return tuple(out)
 
 
 def observable(p: Plan, g: scope.GroupScope) -> bool:
@@ -223,9 +267,15 @@ def group_for(test: dict[str, Any], plans: list[Plan]) -> dict[str, Any]:
     """A copy of test group ``test`` asserting, for each plan, its affected alerts renamed."""
     cases = []
     for p in plans:
+        split = {name: (label, values) for name, label, values in p.split}
         for t in test.get("alert_rule_test") or []:
             if isinstance(t, dict) and str(t.get("alertname")) in p.alerts:
-                cases.append({**t, "alertname": renamed(str(t["alertname"]), p.index)})
+                case = {**t, "alertname": renamed(str(t["alertname"]), p.index)}
+                if str(t["alertname"]) in split:
+                    label, values = split[str(t["alertname"])]
+                    case["exp_alerts"] = [a for a in t.get("exp_alerts") or [] if isinstance(a, dict)
+                                          and str((a.get("exp_labels") or {}).get(label)) in values]
+                cases.append(case)
     out = {k: v for k, v in test.items() if k not in ("alert_rule_test", "promql_expr_test")}
     out["alert_rule_test"] = cases
     return out

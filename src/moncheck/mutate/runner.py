@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from moncheck.inventory import RuleFile
-from moncheck.mutate import rename, scope
+from moncheck.mutate import inert, rename, scope
 from moncheck.mutate.mutants import Mutant, file_mutants
 from moncheck.tools import ToolTimeout, stop_all
 from moncheck.tools import promtool as pt
@@ -100,7 +100,9 @@ class Runner:
         self.progress = progress or (lambda _msg: None)
         self.renaming = renaming  # False: every mutant alone (the reference way, slower)
         # (mutant, test group) pairs judged through renamed copies, and alone
-        self.pairs_renamed = self.pairs_alone = 0
+        self.pairs_renamed = self.pairs_alone = self.pairs_inert = 0
+        self._worlds: dict[tuple[int, int], inert.Universe | None] = {}  # (test file, group)
+        self._recorded: dict[int, dict[str, list[dict[str, str]] | None]] = {}  # test file
         self.calls = 0
         self.cost: dict[str, float] = {}  # test file (shown) -> seconds of its baseline run
         self.elapsed: dict[str, float] = {}  # single-file calls: file -> seconds
@@ -242,9 +244,12 @@ class Runner:
             for k, tf in enumerate(test_files):
                 groups = scope.observers(tf, m.rule.name, m.rule.kind) if path in tf.rule_files else []
                 if groups:
-                    plans.setdefault(i, []).append((k, tf, groups))
                     outcomes[i].tests.append(tf.shown)
                     outcomes[i].groups += len(groups)
+                    if self.renaming:  # the fast way: also leave out what the input cannot tell
+                        groups = [g for g in groups if not self._inert(m, k, tf, g, rule_data)]
+                    if groups:
+                        plans.setdefault(i, []).append((k, tf, groups))
             if i not in plans:
                 outcomes[i].detail = "no test group observes this rule"
         # 3. run them in two rounds: first one observing group per mutant (most mutants die
@@ -268,6 +273,30 @@ class Runner:
                       "surviving mutants, second round")
         self._round(rest, outcomes, mutants, rule_data, mutated, work, "b")
         return outcomes
+
+    def _inert(self, m: Mutant, k: int, tf: scope.TestFile, g: scope.GroupScope,
+               rule_data: dict[Path, Any]) -> bool:
+        """Whether group ``g`` of ``tf`` (number ``k``) cannot tell mutant ``m`` from the
+        original on its input alone (``mutate.inert``): then it passes, as in the baseline."""
+        if m.key != "expr" or m.value is None:
+            return False
+        key = (k, g.index)
+        if key not in self._worlds:
+            if k not in self._recorded:
+                rules = [(str(r["record"]), str(r.get("expr", "")), r.get("labels") or {})
+                         for _, _, _, r in rename.rules_of(tf, rule_data) if "record" in r]
+                recorded = inert.recorded_label_sets(
+                    [(n, e, {str(a): str(b) for a, b in ls.items()} if isinstance(ls, dict) else None)
+                     for n, e, ls in rules])
+                self._recorded[k] = recorded
+            tests = tf.data.get("tests") or []
+            series = inert.input_series(tests[g.index] if g.index < len(tests) else None)
+            self._worlds[key] = None if series is None else inert.universe(series, self._recorded[k])
+        world = self._worlds[key]
+        if world is None or not inert.inert(m.rule.expr, m.value, world):
+            return False
+        self.pairs_inert += 1
+        return True
 
     def _round(self, pairs: list[_Pair], outcomes: list[Outcome], mutants: list[tuple[Mutant, Path]],
                rule_data: dict[Path, Any], mutated: list[Any], work: Path, tag: str) -> None:

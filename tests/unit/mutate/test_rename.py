@@ -32,7 +32,8 @@ def _run(tmp: Path, renaming: bool) -> tuple[list[tuple[str, str, str, str]], Ru
 
 def test_renamed_batches_give_the_verdicts_of_one_mutant_per_run(tmp_path: Path) -> None:
     """The fixture has a recording-rule chain read by two alerts that share a name (page and
-    ticket, one with a templated annotation), a group whose expression test reads a recorded
+    ticket, one with a templated annotation), matchers and groupings the input cannot tell
+    apart (``mutate.inert``), a group whose expression test reads a recorded
     series (run alone), a mutant that fails to evaluate (``on (job)`` dropped: duplicate series
     on one side) and a rule reading ALERTS (its test file's alert mutants run alone)."""
     for f in FIXTURES.iterdir():
@@ -40,8 +41,9 @@ def test_renamed_batches_give_the_verdicts_of_one_mutant_per_run(tmp_path: Path)
     batched, rb = _run(tmp_path, renaming=True)
     alone, ra = _run(tmp_path, renaming=False)
     assert batched == alone
-    assert rb.pairs_renamed > 0 and rb.pairs_alone > 0  # both ways were exercised
-    assert ra.pairs_renamed == 0
+    # every way was exercised: renamed batches, runs alone, groups left out by their input
+    assert rb.pairs_renamed > 0 and rb.pairs_alone > 0 and rb.pairs_inert > 0
+    assert ra.pairs_renamed == ra.pairs_inert == 0
     status = {(r, op, new): s for r, op, new, s in batched}
     assert status[("job:error_ratio:rate5m", "grouping", "job:errors:rate5m / on () job:requests:rate5m")] == KILLED
     assert status[("ErrorRatio", "threshold", 'job:error_ratio:rate5m{job="api"} > 0.5')] == KILLED
@@ -63,3 +65,78 @@ def test_verdicts_map_failures_to_mutants() -> None:
 def test_rename_expr_renames_only_the_named_selectors() -> None:
     got = rename.rename_expr('a:b{x="1"} / on (x) rate(c[5m]) > 2', frozenset({"a:b", "c"}), 7)
     assert got == 'a:b__mut7{x="1"} / on (x) rate(c__mut7[5m]) > 2'
+
+
+SERIES = [("requests_total", {"job": "api", "code": "200"}), ("requests_total", {"job": "api", "code": "500"}),
+          ("requests_total", {"job": "web", "code": "200"})]
+
+
+@pytest.mark.parametrize(("original", "mutated", "expected"), [
+    # a matcher every input series satisfies, removed: the same series
+    ('sum(rate(requests_total{env!="dev"}[5m]))', "sum(rate(requests_total[5m]))", True),
+    ('sum(rate(requests_total{env!="dev"}[5m]))', 'sum(rate(requests_total{env="dev"}[5m]))', False),
+    ('sum(rate(requests_total{code=~"5.."}[5m]))', "sum(rate(requests_total[5m]))", False),
+    ('sum(rate(requests_total{job=~"api|web"}[5m]))', "sum(rate(requests_total[5m]))", True),
+    # a label no input series has, added to the grouping: the same output groups
+    ("sum by (job) (rate(requests_total[5m]))", "sum by (job, instance) (rate(requests_total[5m]))", True),
+    ("sum by (job) (rate(requests_total[5m]))", "sum by () (rate(requests_total[5m]))", False),
+    # sum <-> avg: the same only when every output group has one series
+    ('sum by (job) (rate(requests_total{code="500"}[5m]))', 'avg by (job) (rate(requests_total{code="500"}[5m]))', True),
+    ("sum by (job) (rate(requests_total[5m]))", "avg by (job) (rate(requests_total[5m]))", False),
+    # anything else goes to promtool: other functions, recorded series, ranges
+    ("sum(rate(requests_total[5m]))", "sum(irate(requests_total[5m]))", False),
+    # recorded series: their rules' fixed labels when the expression yields no other label
+    ('max(job:x{slo="a"} > 0.5) without (window)', "max(job:x > 0.5) without (window)", False),
+    ('max(job:x{slo="a", window="5m"} > 0.5) without (window)', 'max(job:x{window="5m"} > 0.5) without (window)', True),
+    ('max(job:x{slo="a"} > 0.5) without (window)', 'max(job:x{slo="a"} > 0.5) without (window, instance)', True),
+    ('max(job:x{slo="a"} > 0.5) without (window)', 'max(job:x{slo="a"} > 0.5) without ()', False),
+    ('max(job:x{slo="a"} > 0.5) without (window)', 'min(job:x{slo="a"} > 0.5) without (window)', True),
+    ("max(job:x > 0.5) without (window)", "min(job:x > 0.5) without (window)", True),  # one per slo
+    ("max(job:x > 0.5) without (window, slo)", "min(job:x > 0.5) without (window, slo)", False),
+    ('sum(job:y{slo="a"})', "sum(job:y)", False),  # job:y keeps job: its label sets are unknown
+    ('sum(ALERTS{alertname="x"})', "sum(ALERTS)", False),
+    ("sum(rate(requests_total[5m]))", "sum(rate(requests_total[10m]))", False),
+    ('sum(rate(requests_total{job=~"a\\\\w+"}[5m]))', "sum(rate(requests_total[5m]))", False),
+])
+def test_inert_on_the_group_input(original: str, mutated: str, expected: bool) -> None:
+    from moncheck.mutate import inert
+
+    world = inert.universe(SERIES, inert.recorded_label_sets([
+        ("job:x", 'sum(rate(requests_total{code="500"}[5m])) / sum(rate(requests_total[5m]))',
+         {"slo": "a", "window": "5m"}),
+        ("job:x", "sum(rate(requests_total[1h]))", {"slo": "b", "window": "1h"}),
+        ("job:y", "sum by (job) (rate(requests_total[5m]))", {"slo": "a"}),
+    ]))
+    assert inert.inert(original, mutated, world) is expected
+
+
+def test_input_series_parsed_and_histograms_left_to_promtool() -> None:
+    from moncheck.mutate import inert
+
+    group = {"input_series": [{"series": 'up{job="a", instance=""}', "values": "1x3"}]}
+    assert inert.input_series(group) == [("up", {"job": "a"})]
+    hist = {"input_series": [{"series": "h", "values": "{{schema:0 sum:1 count:1}}x3"}]}
+    assert inert.input_series(hist) is None
+
+
+def test_only_the_changed_alert_of_a_name_is_copied(tmp_path: Path) -> None:
+    """A ``for`` mutant of the page ErrorRatio leaves the ticket ErrorRatio as it was: only
+    the page is copied, and only the expected alerts with ``severity: critical`` asserted."""
+    from moncheck.mutate import scope
+    from moncheck.mutate.mutants import file_mutants
+
+    for f in FIXTURES.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    rf = parse_rules("rules.yml", load(tmp_path / "rules.yml", "rules.yml"))
+    m = next(m for m in file_mutants(rf)[0] if m.rule.name == "ErrorRatio" and m.new == "no for")
+    rule_data: dict[Path, object] = {}
+    tf = scope.load_test_file(tmp_path / "a.test.yml", "a.test.yml", rule_data)
+    p = rename.plan(tf, rule_data, 5, m, (tmp_path / "rules.yml").resolve())
+    assert p.ok and p.split == (("ErrorRatio", "severity", frozenset({"critical"})),)
+    files = rename.rule_data_for(tf, rule_data, [(p, m, (tmp_path / "rules.yml").resolve())])
+    copies = [r for g in files[(tmp_path / "rules.yml").resolve()]["groups"] for r in g["rules"]
+              if str(r.get("alert", "")).endswith("__mut5")]
+    assert [(r["labels"]["severity"], "for" in r) for r in copies] == [("critical", False)]
+    case = rename.group_for(tf.data["tests"][0], [p])["alert_rule_test"][1]
+    assert case["alertname"] == "ErrorRatio__mut5"
+    assert [a["exp_labels"]["severity"] for a in case["exp_alerts"]] == ["critical"]
