@@ -39,6 +39,7 @@ KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeo
 DEFAULT_TIMEOUT_S = 60.0
 CHECK_BATCH = 64  # rule files per `promtool check rules`
 MAX_TEST_BATCH = 32  # test files per `promtool test rules`
+ROUNDS = (1, 2, 4, 0)  # observing groups per mutant in each round (0: all the rest)
 MAX_RENAMED = 64  # mutants judged in one renamed test group run
 MIN_BATCH_S = 0.5  # below that, promtool's start-up (~75 ms) outweighs the parallelism
 
@@ -264,14 +265,18 @@ class Runner:
                 for g in groups:
                     pairs.setdefault(i, []).append(
                         _Pair(i, k, tf, g, rp is not None and rename.observable(rp, g), rp))
-        first = {i: next((p for p in ps if p.renamed), ps[0]) for i, ps in pairs.items()}
-        self.progress(f"{len(first)} mutants to run, first round")
-        self._round(list(first.values()), outcomes, mutants, rule_data, mutated, work, "a")
-        rest = [p for i, ps in pairs.items() if outcomes[i].status != KILLED
-                for p in ps if p is not first[i]]
-        self.progress(f"{len(rest)} test groups of {len({p.mutant for p in rest})} "
-                      "surviving mutants, second round")
-        self._round(rest, outcomes, mutants, rule_data, mutated, work, "b")
+        # Renamed pairs first (cheap), then the ones that run alone; rounds of growing size so
+        # that a mutant killed early costs little and the last round still has many batches.
+        todo = {i: sorted(ps, key=lambda p: not p.renamed) for i, ps in pairs.items()}
+        for n, size in enumerate(ROUNDS):
+            now = [p for i, ps in todo.items() if outcomes[i].status != KILLED
+                   for p in (ps[:size] if size else ps)]
+            if not now:
+                break
+            self.progress(f"round {n + 1}: {len(now)} test groups of {len({p.mutant for p in now})} "
+                          "mutants still alive")
+            self._round(now, outcomes, mutants, rule_data, mutated, work, f"r{n}")
+            todo = {i: ps[size:] if size else [] for i, ps in todo.items()}
         return outcomes
 
     def _inert(self, m: Mutant, k: int, tf: scope.TestFile, g: scope.GroupScope,
