@@ -34,9 +34,9 @@ from moncheck.promql import parse
 _P = Printer()
 _LABEL_KEEPING = frozenset({"rate", "increase", "irate"})
 _SWAPS = ({"sum", "avg"}, {"min", "max"})
-# Regular expressions read the same by RE2 (Prometheus) and Python: no escapes, classes,
-# repetition braces or groups with flags.
-_PLAIN_RE = re.compile(r"[A-Za-z0-9_/:.*+?|()-]*")
+# Regular expressions read the same by RE2 (Prometheus) and Python: literals, alternation,
+# groups, ``. * + ?`` and escaped punctuation; no classes, repetition braces or flags.
+_PLAIN_RE = re.compile(r"(?:[A-Za-z0-9_/:.*+?|()-]|\\[.\-/|()*+?])*")
 
 Series = dict[str, str]
 # metric name -> the label sets its series can have on a group's input (None: not known). A

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import promql_parser as pp
 
-from moncheck.drills.promql_print import Printer
+from moncheck.drills.promql_print import _OPS, Printer, _string
 from moncheck.mutate import scope
 from moncheck.mutate.mutants import Mutant
 from moncheck.promql import parse
@@ -60,27 +61,45 @@ def mutant_of(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-class _Renamer(Printer):
-    def __init__(self, names: frozenset[str], i: int) -> None:
+class Renamer(Printer):
+    """The printer, with selectors of the metric names in ``names`` renamed to
+    ``names[name]``; with ``alerts``, also ``alertname`` matchers of ``ALERTS`` selectors."""
+
+    def __init__(self, names: Mapping[str, str], alerts: Mapping[str, str] | None = None) -> None:
         super().__init__()
-        self.names, self.i = names, i
+        self.names, self.alerts = names, alerts or {}
 
     def selector(self, vs: pp.VectorSelector) -> str:  # type: ignore[override]
         text = Printer.selector(vs)
         name = vs.name or ""
+        if name in scope.ALERT_SERIES and self.alerts and not vs.matchers.or_matchers:
+            ms = [f"{m.name}{_OPS[str(m.op)]}{_string(self._alert(m))}"
+                  for m in vs.matchers.matchers]
+            return f"{name}{{{', '.join(ms)}}}"
         if name in self.names:
-            return renamed(name, self.i) + text[len(name):]
+            return self.names[name] + text[len(name):]
         return text
+
+    def _alert(self, m: Any) -> str:
+        if m.name == "alertname" and str(m.op) == "MatchOp.Equal":
+            return self.alerts.get(m.value, m.value)
+        return str(m.value)
 
 
 def rename_expr(expr: str, names: frozenset[str], i: int) -> str | None:
     """``expr`` with its selectors of ``names`` renamed for mutant ``i``; None when the printer
     does not print ``expr`` back to the same tree."""
+    return rename_with(expr, Renamer({n: renamed(n, i) for n in names}))
+
+
+def rename_with(expr: str, printer: Printer) -> str | None:
+    """``expr`` printed by ``printer``; None when the plain printer does not print ``expr``
+    back to the same tree (the renamed text could then mean something else)."""
     try:
         tree = parse(expr)
         if str(parse(Printer()(tree))) != str(tree):
             return None
-        return _Renamer(names, i)(tree)
+        return printer(tree)
     except ValueError:
         return None
 

@@ -9,7 +9,11 @@ The repository is never written. Copies are batched into few promtool calls, run
 1. ``promtool check rules`` over the mutated rule files: a mutant promtool rejects is stillborn.
 2. The baseline (every test file, rewritten the same way, unmutated) must pass, else nothing a
    mutant does can be told apart from the tests' own failure.
-3. ``promtool test rules`` over the test copies: a failing copy kills its mutant.
+3. ``promtool test rules`` over the test copies: a failing copy kills its mutant. Groups that
+   cannot tell a mutant apart on their input are left out (``mutate.inert``); many mutants are
+   judged in one run of a group through renamed copies where that is sound (``mutate.rename``),
+   the others one copy per mutant; in rounds of growing size (``ROUNDS``), only for the mutants
+   still alive.
 
 A batch that outlives the timeout is retried file by file; a file that times out alone leaves its
 mutant *timed out* (reported, never counted as killed).
@@ -39,7 +43,7 @@ KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeo
 DEFAULT_TIMEOUT_S = 60.0
 CHECK_BATCH = 64  # rule files per `promtool check rules`
 MAX_TEST_BATCH = 32  # test files per `promtool test rules`
-ROUNDS = (1, 2, 4, 0)  # observing groups per mutant in each round (0: all the rest)
+ROUNDS = (1, 1, 2, 4, 0)  # observing groups per mutant in each round (0: all the rest)
 MAX_RENAMED = 64  # mutants judged in one renamed test group run
 MIN_BATCH_S = 0.5  # below that, promtool's start-up (~75 ms) outweighs the parallelism
 
@@ -265,9 +269,13 @@ class Runner:
                 for g in groups:
                     pairs.setdefault(i, []).append(
                         _Pair(i, k, tf, g, rp is not None and rename.observable(rp, g), rp))
-        # Renamed pairs first (cheap), then the ones that run alone; rounds of growing size so
-        # that a mutant killed early costs little and the last round still has many batches.
-        todo = {i: sorted(ps, key=lambda p: not p.renamed) for i, ps in pairs.items()}
+        # Renamed pairs first, then the ones that run alone, each the cheapest groups first (by
+        # the baseline's time per group of the file); rounds of growing size so that a mutant
+        # killed early costs little and the last round still has many batches.
+        def order(p: _Pair) -> tuple[bool, float]:
+            return not p.renamed, self.cost.get(p.tf.shown, 0.0) / max(1, len(p.tf.groups))
+
+        todo = {i: sorted(ps, key=order) for i, ps in pairs.items()}
         for n, size in enumerate(ROUNDS):
             now = [p for i, ps in todo.items() if outcomes[i].status != KILLED
                    for p in (ps[:size] if size else ps)]
