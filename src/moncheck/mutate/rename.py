@@ -46,6 +46,7 @@ from moncheck.tools import testfail
 
 SUFFIX = "__mut"
 _RENAMED = re.compile(re.escape(SUFFIX) + r"(\d+)$")
+_IN_EXPR = re.compile(re.escape(SUFFIX) + r"(\d+)(?![\w:])")
 _RULE_ERROR = re.compile(r"^\s*rule: (?P<name>.*?), time: ")
 # Template text a renamed copy could render differently: queries (they read the originals),
 # the label set as a whole, ``__name__`` (renamed series) and ``alertname``.
@@ -176,8 +177,6 @@ def rules_of(tf: scope.TestFile, rule_data: dict[Path, Any]) -> list[tuple[Path,
 def plan(tf: scope.TestFile, rule_data: dict[Path, Any], i: int, m: Mutant, path: Path) -> Plan:
     alerts, series = scope.affected(tf.nodes, m.rule.name, m.rule.kind)
     p = Plan(i, frozenset(alerts), frozenset(series))
-    if not alerts:
-        return Plan(i, p.alerts, p.series, "no alert reads the changed rule")
     if any(_RENAMED.search(n.name) for n in tf.nodes) or any(
             _RENAMED.search(a) for g in tf.groups for a in g.alertnames):
         return Plan(i, p.alerts, p.series, f"a rule or alert name ends like {SUFFIX}<n>")
@@ -236,11 +235,35 @@ def _split(tf: scope.TestFile, rule_data: dict[Path, Any], m: Mutant, path: Path
     return tuple(out)
 
 
-def observable(p: Plan, g: scope.GroupScope) -> bool:
-    """Whether group ``g`` judges mutant ``p`` through renamed copies alone: it tests an
-    affected alert and none of its expression tests reads an affected series."""
-    return p.ok and bool(g.alertnames & p.alerts) and scope.ANY not in g.reads \
-        and not g.reads & p.series
+def observable(p: Plan, g: scope.GroupScope, test: Any) -> bool:
+    """Whether group ``g`` (``test``: its data) judges mutant ``p`` through renamed copies
+    alone: every expression test reading an affected series can read the renamed ones instead
+    (no ``ALERTS``, no ``__name__``, prints back), and it tests something affected."""
+    if not p.ok or scope.ANY in g.reads or not isinstance(test, dict):
+        return False
+    if g.reads & p.series:
+        for t in test.get("promql_expr_test") or []:
+            if not isinstance(t, dict):
+                return False
+            expr = str(t.get("expr", ""))
+            reads = scope.reads_of(expr)
+            if not reads & p.series:
+                continue
+            labels = " ".join(str(s.get("labels", "")) for s in t.get("exp_samples") or [] if isinstance(s, dict))
+            if scope.ANY in reads or reads & scope.ALERT_SERIES or "__name__" in expr + labels \
+                    or rename_expr(expr, p.records, p.index) is None:
+                return False
+    return bool(g.alertnames & p.alerts or g.reads & p.series)
+
+
+def _renamed_samples(samples: Any, p: Plan) -> list[Any]:
+    """Expected samples with the metric names of renamed series renamed (``name{...}``)."""
+    out = []
+    for s in samples or []:
+        labels = str(s.get("labels", "")) if isinstance(s, dict) else ""
+        name = labels.split("{", 1)[0].strip()
+        out.append({**s, "labels": renamed(name, p.index) + labels[len(name):]} if name in p.records else s)
+    return out
 
 
 def _copy(r: dict[str, Any], p: Plan) -> dict[str, Any]:
@@ -283,8 +306,10 @@ def rule_data_for(tf: scope.TestFile, rule_data: dict[Path, Any],
 
 
 def group_for(test: dict[str, Any], plans: list[Plan]) -> dict[str, Any]:
-    """A copy of test group ``test`` asserting, for each plan, its affected alerts renamed."""
-    cases = []
+    """A copy of test group ``test`` asserting, for each plan, its affected alerts and the
+    expressions reading affected series, renamed."""
+    cases: list[Any] = []
+    exprs: list[Any] = []
     for p in plans:
         split = {name: (label, values) for name, label, values in p.split}
         for t in test.get("alert_rule_test") or []:
@@ -295,8 +320,14 @@ def group_for(test: dict[str, Any], plans: list[Plan]) -> dict[str, Any]:
                     case["exp_alerts"] = [a for a in t.get("exp_alerts") or [] if isinstance(a, dict)
                                           and str((a.get("exp_labels") or {}).get(label)) in values]
                 cases.append(case)
+        for t in test.get("promql_expr_test") or []:
+            if isinstance(t, dict) and scope.reads_of(str(t.get("expr", ""))) & p.series:
+                expr = rename_expr(str(t["expr"]), p.records, p.index)
+                assert expr is not None  # observable() checked it
+                exprs.append({**t, "expr": expr, "exp_samples": _renamed_samples(t.get("exp_samples"), p)})
     out = {k: v for k, v in test.items() if k not in ("alert_rule_test", "promql_expr_test")}
     out["alert_rule_test"] = cases
+    out["promql_expr_test"] = exprs
     return out
 
 
@@ -309,6 +340,9 @@ def verdicts(failure: str, batch: set[int]) -> tuple[set[int], bool] | None:
     for e in testfail.entries(failure):
         if e.kind == "alert":
             i = mutant_of(e.what)
+        elif e.kind == "expr":
+            found = {int(x) for x in _IN_EXPR.findall(e.what)}
+            i = found.pop() if len(found) == 1 else None
         elif (m := _RULE_ERROR.match(e.text.splitlines()[0] if e.text else "")) is not None:
             i = mutant_of(m.group("name"))
             stopped = True

@@ -266,9 +266,10 @@ class Runner:
         for i, plan in plans.items():
             for k, tf, groups in plan:
                 rp = rename.plan(tf, rule_data, i, mutants[i][0], mutants[i][1]) if self.renaming else None
+                tests = tf.data.get("tests") or []
                 for g in groups:
-                    pairs.setdefault(i, []).append(
-                        _Pair(i, k, tf, g, rp is not None and rename.observable(rp, g), rp))
+                    ok = rp is not None and rename.observable(rp, g, tests[g.index] if g.index < len(tests) else None)
+                    pairs.setdefault(i, []).append(_Pair(i, k, tf, g, ok, rp))
         # Renamed pairs first, then the ones that run alone, each the cheapest groups first (by
         # the baseline's time per group of the file); rounds of growing size so that a mutant
         # killed early costs little and the last round still has many batches.
@@ -379,7 +380,8 @@ class Runner:
         test = rename.group_for((tf.data.get("tests") or [])[g.index], rps)
         nodes = [n for rf in tf.rule_files for n in scope.rule_nodes(files.get(rf))]
         alertnames = {str(t["alertname"]) for t in test["alert_rule_test"]}
-        _write_copy(work, arg, tf, files, scope.cone(nodes, alertnames, set()), [test])
+        reads = {n for t in test["promql_expr_test"] for n in scope.reads_of(str(t["expr"]))}
+        _write_copy(work, arg, tf, files, scope.cone(nodes, alertnames, reads), [test])
 
     def _item(self, work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, Any],
               mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope], mutant: int | None) -> _Item:

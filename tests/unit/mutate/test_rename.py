@@ -140,3 +140,30 @@ def test_only_the_changed_alert_of_a_name_is_copied(tmp_path: Path) -> None:
     case = rename.group_for(tf.data["tests"][0], [p])["alert_rule_test"][1]
     assert case["alertname"] == "ErrorRatio__mut5"
     assert [a["exp_labels"]["severity"] for a in case["exp_alerts"]] == ["critical"]
+
+
+def test_expression_tests_read_the_renamed_series(tmp_path: Path) -> None:
+    """A recording-rule mutant is judged by a group's expression test through the renamed
+    series (expected sample names renamed too); a group reading ALERTS is not renamed."""
+    from moncheck.mutate import scope
+    from moncheck.mutate.mutants import file_mutants
+
+    for f in FIXTURES.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    rf = parse_rules("rules.yml", load(tmp_path / "rules.yml", "rules.yml"))
+    m = next(m for m in file_mutants(rf)[0] if m.rule.name == "job:requests:rate5m" and m.operator == "record-range")
+    rule_data: dict[Path, object] = {}
+    tf = scope.load_test_file(tmp_path / "a.test.yml", "a.test.yml", rule_data)
+    p = rename.plan(tf, rule_data, 3, m, (tmp_path / "rules.yml").resolve())
+    expr_group = tf.groups[1]
+    assert rename.observable(p, expr_group, tf.data["tests"][1])
+    test = rename.group_for(tf.data["tests"][1], [p])
+    assert test["alert_rule_test"] == []
+    assert [t["expr"] for t in test["promql_expr_test"]] == ["round(job:error_ratio:rate5m__mut3, 0.001)"]
+    failure = '    expr: "round(job:error_ratio:rate5m__mut3, 0.001)", time: 10m,\n        exp: x\n        got: y\n'
+    assert rename.verdicts(failure, {3}) == ({3}, False)
+    samples = rename._renamed_samples([{"labels": 'job:error_ratio:rate5m{job="api"}', "value": 1}], p)
+    assert samples == [{"labels": 'job:error_ratio:rate5m__mut3{job="api"}', "value": 1}]
+    tb = scope.load_test_file(tmp_path / "b.test.yml", "b.test.yml", rule_data)
+    pb = rename.plan(tb, rule_data, 3, m, (tmp_path / "rules.yml").resolve())
+    assert not pb.ok and "ALERTS" in pb.why
