@@ -4,12 +4,15 @@ gives exactly the verdicts of running every mutant alone (real promtool, both wa
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from moncheck.inventory import parse_rules
-from moncheck.mutate import rename
+from moncheck.mutate import rename, scope
+from moncheck.mutate.mutants import Mutant, file_mutants
 from moncheck.mutate.runner import KILLED, SURVIVED, Runner
 from moncheck.tools import ToolMissing, find_binary
 from moncheck.yamlpos import load
@@ -119,19 +122,23 @@ def test_input_series_parsed_and_histograms_left_to_promtool() -> None:
     assert inert.input_series(hist) is None
 
 
+def _plan(tmp: Path, i: int, pick: Callable[[Mutant], bool], test: str = "a.test.yml") -> tuple[
+        rename.Plan, Mutant, scope.TestFile, dict[Path, Any]]:
+    """The fixture copied to ``tmp``; the first mutant ``pick`` keeps, planned as number ``i``
+    against test file ``test``."""
+    for f in FIXTURES.iterdir():
+        shutil.copy(f, tmp / f.name)
+    rf = parse_rules("rules.yml", load(tmp / "rules.yml", "rules.yml"))
+    m = next(m for m in file_mutants(rf)[0] if pick(m))
+    rule_data: dict[Path, Any] = {}
+    tf = scope.load_test_file(tmp / test, test, rule_data)
+    return rename.plan(tf, rule_data, i, m, (tmp / "rules.yml").resolve()), m, tf, rule_data
+
+
 def test_only_the_changed_alert_of_a_name_is_copied(tmp_path: Path) -> None:
     """A ``for`` mutant of the page ErrorRatio leaves the ticket ErrorRatio as it was: only
     the page is copied, and only the expected alerts with ``severity: critical`` asserted."""
-    from moncheck.mutate import scope
-    from moncheck.mutate.mutants import file_mutants
-
-    for f in FIXTURES.iterdir():
-        shutil.copy(f, tmp_path / f.name)
-    rf = parse_rules("rules.yml", load(tmp_path / "rules.yml", "rules.yml"))
-    m = next(m for m in file_mutants(rf)[0] if m.rule.name == "ErrorRatio" and m.new == "no for")
-    rule_data: dict[Path, object] = {}
-    tf = scope.load_test_file(tmp_path / "a.test.yml", "a.test.yml", rule_data)
-    p = rename.plan(tf, rule_data, 5, m, (tmp_path / "rules.yml").resolve())
+    p, m, tf, rule_data = _plan(tmp_path, 5, lambda m: m.rule.name == "ErrorRatio" and m.new == "no for")
     assert p.ok and p.split == (("ErrorRatio", "severity", frozenset({"critical"})),)
     files = rename.rule_data_for(tf, rule_data, [(p, m, (tmp_path / "rules.yml").resolve())])
     copies = [r for g in files[(tmp_path / "rules.yml").resolve()]["groups"] for r in g["rules"]
@@ -145,16 +152,8 @@ def test_only_the_changed_alert_of_a_name_is_copied(tmp_path: Path) -> None:
 def test_expression_tests_read_the_renamed_series(tmp_path: Path) -> None:
     """A recording-rule mutant is judged by a group's expression test through the renamed
     series (expected sample names renamed too); a group reading ALERTS is not renamed."""
-    from moncheck.mutate import scope
-    from moncheck.mutate.mutants import file_mutants
-
-    for f in FIXTURES.iterdir():
-        shutil.copy(f, tmp_path / f.name)
-    rf = parse_rules("rules.yml", load(tmp_path / "rules.yml", "rules.yml"))
-    m = next(m for m in file_mutants(rf)[0] if m.rule.name == "job:requests:rate5m" and m.operator == "record-range")
-    rule_data: dict[Path, object] = {}
-    tf = scope.load_test_file(tmp_path / "a.test.yml", "a.test.yml", rule_data)
-    p = rename.plan(tf, rule_data, 3, m, (tmp_path / "rules.yml").resolve())
+    p, m, tf, rule_data = _plan(tmp_path, 3, lambda m: m.rule.name == "job:requests:rate5m"
+                                and m.operator == "record-range")
     expr_group = tf.groups[1]
     assert rename.observable(p, expr_group, tf.data["tests"][1])
     test = rename.group_for(tf.data["tests"][1], [p])
