@@ -81,13 +81,15 @@ def _matches(m: Any, labels: Series) -> bool | None:
 def universe(series: list[tuple[str, Series]], recorded: dict[str, list[Series] | None]) -> Universe:
     """The universe of a group: its input series (of the names no rule writes) and the label
     sets of the recorded names (``recorded_label_sets``); ``ALERTS`` is unknown."""
-    out: Universe = dict.fromkeys(ALERT_SERIES)
+    out: Universe = dict(recorded)
+    out.update(dict.fromkeys(ALERT_SERIES))
     for name, labels in series:
-        if name not in recorded and name not in ALERT_SERIES:
+        if name in recorded:  # input series of a recorded name: both kinds are in storage
+            out[name] = None
+        elif name not in ALERT_SERIES:
             entry = out.setdefault(name, [])
             if entry is not None:
                 entry.append(labels)
-    out.update(recorded)
     return out
 
 

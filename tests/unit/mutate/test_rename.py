@@ -113,6 +113,15 @@ def test_inert_on_the_group_input(original: str, mutated: str, expected: bool) -
     assert inert.inert(original, mutated, world) is expected
 
 
+def test_input_series_of_a_recorded_name_make_it_unknown() -> None:
+    from moncheck.mutate import inert
+
+    recorded = inert.recorded_label_sets([("job:x", "sum(rate(r[5m]))", {"slo": "a"})])
+    world = inert.universe([("job:x", {"slo": "b"})], recorded)
+    assert world["job:x"] is None
+    assert not inert.inert('sum(job:x{slo="a"})', "sum(job:x)", world)
+
+
 def test_input_series_parsed_and_histograms_left_to_promtool() -> None:
     from moncheck.mutate import inert
 
