@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,15 @@ def line(label: str, wall: float, doc: dict[str, Any]) -> str:
             f"{doc['promtool_calls']} promtool runs  ({load()})")
 
 
-def verdicts(doc: dict[str, Any]) -> dict[tuple[str, int, str, str, str], str]:
-    """(file, line, rule, operator, mutated) -> status of every mutant a report lists: with the
-    same counts, the same lists mean the same verdict for every mutant (the rest are killed)."""
-    out = {}
+def verdicts(doc: dict[str, Any]) -> Counter[tuple[str, ...]]:
+    """(file, line, rule, operator, changed key, mutated expression, status) of every mutant a
+    report lists: with the same counts, the same lists mean the same verdict for every mutant
+    (the others are killed or stillborn, and stillborn is decided the same way by both)."""
+    out: Counter[tuple[str, ...]] = Counter()
     for key in ("survivors", "equivalent_mutants", "timeouts"):
         for s in doc.get(key) or []:
-            out[(s["file"], s["line"], s["rule"], s["operator"], s["mutated"])] = s.get("status", key)
+            out[(s["file"], str(s["line"]), s["rule"], s["operator"], s["key"], s["mutated_expr"],
+                 s["mutated"], s.get("status", key))] += 1
     return out
 
 
@@ -169,7 +172,8 @@ def main() -> int:
             a, b = verdicts(doc), verdicts(doc_o)
             same = a == b and (doc["killed"], doc["survived"]) == (doc_o["killed"], doc_o["survived"])
             print(f"one-by-one / renamed wall time: {wall_o / wall_p:.2f}; verdicts "
-                  + ("identical" if same else f"DIFFER: {sorted(set(a.items()) ^ set(b.items()))[:10]}"))
+                  + ("identical" if same else f"DIFFER: only renamed {list((a - b).elements())[:5]}, "
+                                             f"only one-by-one {list((b - a).elements())[:5]}"))
     base: tuple[float, int] | None = None
     for scale in (int(x) for x in args.scales.split(",") if x):
         with tempfile.TemporaryDirectory(prefix="moncheck-bench-mutate-") as tmp:
