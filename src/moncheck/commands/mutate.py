@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", type=Path, metavar="FILE",
                    help="policy file with a mutate: section (default: the repository's "
                    "policies/policy.yml; none for loose paths)")
+    p.add_argument("--one-by-one", action="store_true",
+                   help="judge every mutant in promtool runs of its own instead of many at once "
+                   "through renamed copies (slower; the same verdicts)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
     p.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     p.set_defaults(func=run)
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     timeout = args.timeout or pol.timeout_s or DEFAULT_TIMEOUT_S
     progress = (lambda msg: print(f"moncheck mutate: {msg}", file=sys.stderr)) if args.verbose else None
-    runner = Runner(jobs=jobs, timeout=timeout, progress=progress)
+    runner = Runner(jobs=jobs, timeout=timeout, progress=progress, renaming=not args.one_by_one)
     old = signal.signal(signal.SIGTERM, _on_term)
     try:
         result = runner.run([(rf, inv.abspath(rf.path)) for rf in inv.rule_files],

@@ -9,7 +9,11 @@ The repository is never written. Copies are batched into few promtool calls, run
 1. ``promtool check rules`` over the mutated rule files: a mutant promtool rejects is stillborn.
 2. The baseline (every test file, rewritten the same way, unmutated) must pass, else nothing a
    mutant does can be told apart from the tests' own failure.
-3. ``promtool test rules`` over the test copies: a failing copy kills its mutant.
+3. ``promtool test rules`` over the test copies: a failing copy kills its mutant. Groups that
+   cannot tell a mutant apart on their input are left out (``mutate.inert``); many mutants are
+   judged in one run of a group through renamed copies where that is sound (``mutate.rename``),
+   the others one copy per mutant; in rounds of growing size (``ROUNDS``), only for the mutants
+   still alive.
 
 A batch that outlives the timeout is retried file by file; a file that times out alone leaves its
 mutant *timed out* (reported, never counted as killed).
@@ -30,7 +34,7 @@ from typing import Any
 import yaml
 
 from moncheck.inventory import RuleFile
-from moncheck.mutate import scope
+from moncheck.mutate import inert, rename, scope
 from moncheck.mutate.mutants import Mutant, file_mutants
 from moncheck.tools import ToolTimeout, stop_all
 from moncheck.tools import promtool as pt
@@ -39,6 +43,8 @@ KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeo
 DEFAULT_TIMEOUT_S = 60.0
 CHECK_BATCH = 64  # rule files per `promtool check rules`
 MAX_TEST_BATCH = 32  # test files per `promtool test rules`
+ROUNDS = (1, 1, 2, 4, 0)  # observing groups per mutant in each round (0: all the rest)
+MAX_RENAMED = 64  # mutants judged in one renamed test group run
 MIN_BATCH_S = 0.5  # below that, promtool's start-up (~75 ms) outweighs the parallelism
 
 Outcomes = dict[str, "tuple[bool, str] | None"]
@@ -76,13 +82,32 @@ class _Item:
     cost: float = 0.0  # estimated seconds
 
 
+@dataclass(eq=False)
+class _Pair:
+    """Mutant ``mutant`` to be judged by group ``group`` of test file ``tf`` (number ``k``);
+    ``renamed`` when by renamed copies (``plan``), else alone."""
+
+    mutant: int
+    k: int
+    tf: scope.TestFile
+    group: scope.GroupScope
+    renamed: bool
+    plan: rename.Plan | None
+
+
 class Runner:
     def __init__(self, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT_S,
-                 binary: str | None = None, progress: Callable[[str], None] | None = None) -> None:
+                 binary: str | None = None, progress: Callable[[str], None] | None = None,
+                 renaming: bool = True) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.timeout = timeout
         self.binary = binary or pt.promtool()
         self.progress = progress or (lambda _msg: None)
+        self.renaming = renaming  # False: every mutant alone (the reference way, slower)
+        # (mutant, test group) pairs judged through renamed copies, and alone
+        self.pairs_renamed = self.pairs_alone = self.pairs_inert = 0
+        self._worlds: dict[tuple[int, int], inert.Universe | None] = {}  # (test file, group)
+        self._recorded: dict[int, dict[str, list[dict[str, str]] | None]] = {}  # test file
         self.calls = 0
         self.cost: dict[str, float] = {}  # test file (shown) -> seconds of its baseline run
         self.elapsed: dict[str, float] = {}  # single-file calls: file -> seconds
@@ -224,34 +249,139 @@ class Runner:
             for k, tf in enumerate(test_files):
                 groups = scope.observers(tf, m.rule.name, m.rule.kind) if path in tf.rule_files else []
                 if groups:
-                    plans.setdefault(i, []).append((k, tf, groups))
                     outcomes[i].tests.append(tf.shown)
                     outcomes[i].groups += len(groups)
+                    if self.renaming:  # the fast way: also leave out what the input cannot tell
+                        groups = [g for g in groups if not self._inert(m, k, tf, g, rule_data)]
+                    if groups:
+                        plans.setdefault(i, []).append((k, tf, groups))
             if i not in plans:
                 outcomes[i].detail = "no test group observes this rule"
         # 3. run them in two rounds: first one observing group per mutant (most mutants die
         # there), then every other observing group of the mutants still alive. A mutant is killed
-        # when any group fails, so the result is the same as running them all at once.
-        first: list[_Item] = []
+        # when any group fails, so the result is the same as running them all at once. A group
+        # judges many mutants at once through renamed copies (``mutate.rename``) where that is
+        # sound; the others run alone, one copy of the test file per mutant.
+        pairs: dict[int, list[_Pair]] = {}
         for i, plan in plans.items():
-            k, tf, groups = plan[0]
-            first.append(self._item(work, f"m{i}/a-t{k}-{tf.path.name}", tf, rule_data,
-                                    (mutants[i][1], mutated[i]), groups[:1], i))
-        self.progress(f"{len(first)} mutants to run, first round")
-        self._judge(first, outcomes, work)
-        second: list[_Item] = []
-        for i, plan in plans.items():
-            if outcomes[i].status == KILLED:
-                continue
-            for n, (k, tf, groups) in enumerate(plan):
-                rest = groups[1:] if n == 0 else groups
-                if rest:
-                    second.append(self._item(work, f"m{i}/b-t{k}-{tf.path.name}", tf, rule_data,
-                                             (mutants[i][1], mutated[i]), rest, i))
-        self.progress(f"{len(second)} test file copies of {len({x.mutant for x in second})} "
-                      "surviving mutants, second round")
-        self._judge(second, outcomes, work)
+            for k, tf, groups in plan:
+                rp = rename.plan(tf, rule_data, i, mutants[i][0], mutants[i][1]) if self.renaming else None
+                tests = tf.data.get("tests") or []
+                for g in groups:
+                    ok = rp is not None and rename.observable(rp, g, tests[g.index] if g.index < len(tests) else None)
+                    pairs.setdefault(i, []).append(_Pair(i, k, tf, g, ok, rp))
+        # Renamed pairs first, then the ones that run alone, each the cheapest groups first (by
+        # the baseline's time per group of the file); rounds of growing size so that a mutant
+        # killed early costs little and the last round still has many batches.
+        def order(p: _Pair) -> tuple[bool, float]:
+            return not p.renamed, self.cost.get(p.tf.shown, 0.0) / max(1, len(p.tf.groups))
+
+        todo = {i: sorted(ps, key=order) for i, ps in pairs.items()}
+        for n, size in enumerate(ROUNDS):
+            now = [p for i, ps in todo.items() if outcomes[i].status != KILLED
+                   for p in (ps[:size] if size else ps)]
+            if not now:
+                break
+            self.progress(f"round {n + 1}: {len(now)} test groups of {len({p.mutant for p in now})} "
+                          "mutants still alive")
+            self._round(now, outcomes, mutants, rule_data, mutated, work, f"r{n}")
+            todo = {i: ps[size:] if size else [] for i, ps in todo.items()}
         return outcomes
+
+    def _inert(self, m: Mutant, k: int, tf: scope.TestFile, g: scope.GroupScope,
+               rule_data: dict[Path, Any]) -> bool:
+        """Whether group ``g`` of ``tf`` (number ``k``) cannot tell mutant ``m`` from the
+        original on its input alone (``mutate.inert``): then it passes, as in the baseline."""
+        if m.key != "expr" or m.value is None:
+            return False
+        key = (k, g.index)
+        if key not in self._worlds:
+            if k not in self._recorded:
+                rules = [(str(r["record"]), str(r.get("expr", "")), r.get("labels") or {})
+                         for _, _, _, r in rename.rules_of(tf, rule_data) if "record" in r]
+                recorded = inert.recorded_label_sets(
+                    [(n, e, {str(a): str(b) for a, b in ls.items()} if isinstance(ls, dict) else None)
+                     for n, e, ls in rules])
+                self._recorded[k] = recorded
+            tests = tf.data.get("tests") or []
+            series = inert.input_series(tests[g.index] if g.index < len(tests) else None)
+            self._worlds[key] = None if series is None else inert.universe(series, self._recorded[k])
+        world = self._worlds[key]
+        if world is None or not inert.inert(m.rule.expr, m.value, world):
+            return False
+        self.pairs_inert += 1
+        return True
+
+    def _round(self, pairs: list[_Pair], outcomes: list[Outcome], mutants: list[tuple[Mutant, Path]],
+               rule_data: dict[Path, Any], mutated: list[Any], work: Path, tag: str) -> None:
+        renamed = [p for p in pairs if p.renamed]
+        alone = self._judge_renamed(renamed, outcomes, mutants, rule_data, work, tag)
+        self.pairs_renamed += len(renamed) - len(alone)
+        alone += [p for p in pairs if not p.renamed]
+        self.pairs_alone += len(alone)
+        by_file: dict[tuple[int, int], list[scope.GroupScope]] = {}
+        for p in alone:
+            by_file.setdefault((p.mutant, p.k), []).append(p.group)
+        items = []
+        for (i, k), groups in by_file.items():
+            tf = next(p.tf for p in alone if p.mutant == i and p.k == k)
+            items.append(self._item(work, f"m{i}/{tag}-t{k}-{tf.path.name}", tf, rule_data,
+                                    (mutants[i][1], mutated[i]), groups, i))
+        self._judge(items, outcomes, work)
+
+    def _judge_renamed(self, pairs: list[_Pair], outcomes: list[Outcome],
+                       mutants: list[tuple[Mutant, Path]], rule_data: dict[Path, Any], work: Path,
+                       tag: str) -> list[_Pair]:
+        """Judge ``pairs`` by renaming, batched per test group; the pairs it cannot conclude
+        (a failure that maps to no mutant, a timeout) are returned, to be run alone."""
+        buckets: dict[tuple[int, int], list[_Pair]] = {}
+        for p in pairs:
+            buckets.setdefault((p.k, p.group.index), []).append(p)
+        n = max(1, -(-len(pairs) // (self.jobs * 2)))  # a few batches per job at least
+        size = max(1, min(MAX_RENAMED, n))
+        todo = [b[j : j + size] for b in buckets.values() for j in range(0, len(b), size)]
+        fallback: list[_Pair] = []
+        rounds = 0
+        while todo:
+            rounds += 1
+            args = []
+            for j, batch in enumerate(todo):
+                arg = f"r/{tag}{rounds}-{j}/t{batch[0].k}-g{batch[0].group.index}.yml"
+                self._write_renamed(work, arg, batch, mutants, rule_data)
+                args.append(arg)
+            got = self._parallel(pt.test_rules_batch, [[a] for a in args], work)
+            again: list[list[_Pair]] = []
+            for arg, batch in zip(args, todo, strict=True):
+                res = got.get(arg)
+                if res is None:
+                    fallback += batch
+                    continue
+                if res[0]:
+                    continue
+                v = rename.verdicts(pt.failure_text(res[1]), {p.mutant for p in batch})
+                if v is None:
+                    fallback += batch
+                    continue
+                killed, stopped = v
+                for p in batch:
+                    if p.mutant in killed and outcomes[p.mutant].status != KILLED:
+                        outcomes[p.mutant].status, outcomes[p.mutant].detail = KILLED, p.tf.shown
+                left = [p for p in batch if p.mutant not in killed]
+                if stopped and left:  # promtool stopped at a failing rule: the rest not judged
+                    again.append(left)
+            todo = again
+        return fallback
+
+    def _write_renamed(self, work: Path, arg: str, batch: list[_Pair],
+                       mutants: list[tuple[Mutant, Path]], rule_data: dict[Path, Any]) -> None:
+        tf, g = batch[0].tf, batch[0].group
+        rps = [p.plan for p in batch if p.plan is not None]
+        files = rename.rule_data_for(tf, rule_data, [(rp, *mutants[rp.index]) for rp in rps])
+        test = rename.group_for((tf.data.get("tests") or [])[g.index], rps)
+        nodes = [n for rf in tf.rule_files for n in scope.rule_nodes(files.get(rf))]
+        alertnames = {str(t["alertname"]) for t in test["alert_rule_test"]}
+        reads = {n for t in test["promql_expr_test"] for n in scope.reads_of(str(t["expr"]))}
+        _write_copy(work, arg, tf, files, scope.cone(nodes, alertnames, reads), [test])
 
     def _item(self, work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, Any],
               mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope], mutant: int | None) -> _Item:
@@ -306,12 +436,22 @@ def _write_test(work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, 
                 mutated: tuple[Path, Any] | None, groups: list[scope.GroupScope]) -> None:
     """Write the copy ``arg`` of ``tf`` holding ``groups``, beside copies of its rule files
     pruned to what those groups depend on (``mutated``: a rule file's path and mutated data)."""
-    keep = scope.needed(tf, groups)
+    files = dict(rule_data)
+    if mutated is not None:
+        files[mutated[0]] = mutated[1]
+    tests = tf.data.get("tests") or []
+    _write_copy(work, arg, tf, files, scope.needed(tf, groups), [tests[g.index] for g in groups])
+
+
+def _write_copy(work: Path, arg: str, tf: scope.TestFile, files: dict[Path, Any],
+                keep: set[tuple[str, str]] | None, tests: list[Any]) -> None:
+    """Write test file ``arg`` (``tf``'s settings, groups ``tests``) loading copies of ``tf``'s
+    rule files taken from ``files`` (absolute path -> data) pruned to ``keep``."""
     path = work / arg
     path.parent.mkdir(parents=True, exist_ok=True)
     rule_paths = []
     for j, rf in enumerate(tf.rule_files):
-        data = mutated[1] if mutated is not None and mutated[0] == rf else rule_data.get(rf)
+        data = files.get(rf)
         if data is None:  # unreadable: let promtool say so about the original
             rule_paths.append(str(rf))
             continue
@@ -320,8 +460,7 @@ def _write_test(work: Path, arg: str, tf: scope.TestFile, rule_data: dict[Path, 
         rule_paths.append(copy.name)
     data = {k: v for k, v in tf.data.items() if k not in ("rule_files", "tests")}
     data["rule_files"] = rule_paths
-    tests = tf.data.get("tests") or []
-    data["tests"] = [tests[g.index] for g in groups]
+    data["tests"] = tests
     _write_yaml(path, data)
 
 

@@ -164,6 +164,13 @@ def needed(tf: TestFile, groups: list[GroupScope]) -> set[tuple[str, str]] | Non
     for g in groups:
         series |= g.reads
         alertnames |= g.alertnames
+    return cone(tf.nodes, alertnames, series)
+
+
+def cone(nodes: list[RuleNode], alertnames: set[str], series: set[str]) -> set[tuple[str, str]] | None:
+    """(name, kind) of the rules that alerts ``alertnames`` and expressions reading ``series``
+    depend on, transitively; None when a nameless selector makes that unknown."""
+    series = set(series)
     # Rules are kept by (name, kind), so every rule of a name stays (a page and a ticket alert
     # share their name; one series name may be recorded by several rules).
     taken: set[int] = set()
@@ -171,7 +178,7 @@ def needed(tf: TestFile, groups: list[GroupScope]) -> set[tuple[str, str]] | Non
         if ANY in series:
             return None
         grown = False
-        for i, n in enumerate(tf.nodes):
+        for i, n in enumerate(nodes):
             if i in taken:
                 continue
             wanted = (n.name in alertnames or bool(ALERT_SERIES & series)) if n.kind == "alert" \
@@ -181,7 +188,7 @@ def needed(tf: TestFile, groups: list[GroupScope]) -> set[tuple[str, str]] | Non
                 series |= n.reads
                 grown = True
         if not grown:
-            return {(tf.nodes[i].name, tf.nodes[i].kind) for i in taken}
+            return {(nodes[i].name, nodes[i].kind) for i in taken}
 
 
 def prune(data: Any, keep: set[tuple[str, str]] | None) -> Any:
