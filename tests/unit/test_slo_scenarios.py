@@ -4,18 +4,34 @@ generated files (test_slo_generate.py, test_slo_properties.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from moncheck import yamlpos
 from moncheck.slo import burnmodel as bm
 from moncheck.slo import scenarios
 from moncheck.slo.gofmt import parse_duration
-from moncheck.slo.windows import SUPPORTED
+from moncheck.slo.spec import load_file
+from moncheck.slo.windows import SUPPORTED, Windows, parse_alert_windows
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures/slo"
 
 
 def _alerts(period: str, objective: float, page_for: str, ticket_for: str) -> tuple[bm.Alert, ...]:
-    ws = SUPPORTED[parse_duration(period)]
+    return _alerts_of(SUPPORTED[parse_duration(period)], objective, page_for, ticket_for)
+
+
+def _openslo_windows() -> Windows:
+    spec, errs = load_file(FIX / "good/openslo-alerts.yml", "o.yml")
+    assert errs == [] and spec.slos[0].windows is not None
+    return spec.slos[0].windows
+
+
+def _alerts_of(ws: Windows, objective: float, page_for: str,
+               ticket_for: str) -> tuple[bm.Alert, ...]:
     b = (100 - objective) / 100
     return (bm.alert_of("page", ws, ws.page_quick, ws.page_slow, b, parse_duration(page_for)),
             bm.alert_of("ticket", ws, ws.ticket_quick, ws.ticket_slow, b,
@@ -42,6 +58,31 @@ def test_every_modelled_mutant_is_killed_for_drawn_slos(period: str, objective: 
                                                         page_for: str, ticket_for: str) -> None:
     plan = scenarios.plan(_alerts(period, objective, page_for, ticket_for))
     assert plan.survivors == []
+
+
+def _custom(path: str) -> Windows:
+    doc = yamlpos.load(FIX / path)
+    ws, errs = parse_alert_windows(doc, path)
+    assert errs == [] and ws is not None
+    return ws
+
+
+@pytest.mark.parametrize("objective", [99.9, 99])
+def test_custom_alert_windows_kill_every_modelled_mutant(objective: float) -> None:
+    """A custom AlertWindows file (14d, tests/fixtures/slo/windows/14d.yml) and OpenSLO
+    burn-rate conditions (thresholds stated, short window 1/12 of the long one)."""
+    for ws in (_custom("windows/14d.yml"), _openslo_windows()):
+        plan = scenarios.plan(_alerts_of(ws, objective, "2m", "10m"))
+        assert plan.total > 100 and plan.survivors == []
+
+
+def test_two_minute_windows_leave_only_the_prometheus_3_equivalents() -> None:
+    """Sloth's examples/windows/custom-30d.yaml has a 2m short window: sampled once a minute,
+    rate[2m] under Prometheus 3 (left-open) sees the last two samples, exactly what irate sees,
+    and rate[1m] sees one sample (nothing). Every other mutant is killed."""
+    plan = scenarios.plan(_alerts_of(_custom("sloth/windows-custom-30d.yaml"), 99.9, "2m", "10m"))
+    assert plan.survivors == ["sli: 2m rule errors irate", "sli: 2m rule range halved",
+                              "sli: 2m rule total irate"]
 
 
 def test_objective_100_kills_what_is_not_equivalent() -> None:

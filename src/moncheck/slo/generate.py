@@ -14,7 +14,7 @@ from moncheck import atomic, yamlpos
 from moncheck.findings import Finding, Severity, error, warning
 from moncheck.inventory import Inventory, load_repo
 from moncheck.slo import catalog as catalog_mod
-from moncheck.slo import dashboard, runbooks, testgen
+from moncheck.slo import dashboard, runbooks, settings, testgen
 from moncheck.slo import semantic as v
 from moncheck.slo.model import SLO, SpecFile
 from moncheck.slo.render import HEADER, dump, render_rules
@@ -58,8 +58,11 @@ def load_specs(repo: Path, inventory: Inventory | None = None) -> tuple[list[Spe
     inv = _inventory(repo, inventory)
     specs: list[SpecFile] = []
     findings = [error(CHECK, f.path, f.line, f.message) for f in inv.load_errors("slos")]
+    pol = inv.policy
+    st, bad = settings.load(repo, pol.data if pol else None, pol.path if pol else None)
+    findings.extend(bad)
     for doc in sorted(inv.slos, key=lambda d: d.path):
-        spec, errs = parse_docs(doc.documents, doc.path, Path(doc.path).stem)
+        spec, errs = parse_docs(doc.documents, doc.path, Path(doc.path).stem, st)
         specs.append(spec)
         findings.extend(errs)
     return specs, findings
@@ -119,10 +122,17 @@ def _plan_slo(out: Plan, spec: SpecFile, slo: SLO, cat: catalog_mod.Catalog | No
     groups = slo_groups(slo, info)
     out.files[rules_rel] = render_rules(groups, spec.path)
     rel = (Path("../../..") / rules_rel).as_posix()  # rule_files are relative to the test
-    files, why = testgen.slo_tests(slo, cat, info, [g.name for g in groups])
+    files, why, survivors = testgen.slo_tests(slo, cat, info, [g.name for g in groups])
     if why and why != testgen.NO_ALERTS:
         out.findings.append(warning("slo/untested", spec.path, slo.line,
                                     f'slo "{slo.name}": no generated tests: {why}'))
+    if survivors and slo.objective < 100:  # at 100% they are equivalent (docs/slo.md)
+        out.findings.append(warning(
+            "slo/untested", spec.path, slo.line,
+            f'slo "{slo.name}": the generated tests cannot tell {len(survivors)} modelled '
+            f"mutants from the rules: {', '.join(survivors)}",
+            hint="no modelled workload separates them robustly (e.g. a 2m window sampled once "
+                 "a minute: rate and irate agree under Prometheus 3); see docs/slo.md"))
     for tf in files:
         body = dump(testgen.test_file(rel, tf))
         out.files[TESTS_DIR / f"{slo.id}{tf.suffix}.test.yml"] = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from moncheck.slo.windows import Windows
+
 
 @dataclass
 class AlertMeta:
@@ -37,6 +39,8 @@ class SLO:
     path: str = ""
     line: int = 1
     lines: dict[str, int] = field(default_factory=dict)  # e.g. "error_query" -> line
+    # The alert windows (the period's, or an OpenSLO alert policy's); None: the built-in ones.
+    windows: Windows | None = None
 
     @property
     def id(self) -> str:

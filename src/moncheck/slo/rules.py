@@ -53,7 +53,7 @@ def label_filter(labels: dict[str, str]) -> str:
 
 
 def windows_of(slo: SLO) -> Windows:
-    w = for_period(slo.period_ms)
+    w = slo.windows or for_period(slo.period_ms)
     if w is None:  # the loader rejects unsupported periods; this guards direct model use
         raise ValueError(f"unsupported SLO period {prom_duration(slo.period_ms)}")
     return w

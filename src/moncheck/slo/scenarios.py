@@ -101,36 +101,73 @@ def _fixed(alerts: tuple[Alert, ...]) -> list[Scenario]:
     # For each pair: quiet heavy traffic keeps the other pair's long window low, so this pair
     # alone decides; then the burst stops, halves, or is diluted by a traffic step (ranges,
     # irate). And an old burn before a long quiet time, then a recent one (doubled ranges).
-    for a in alerts:
-        for p in a.pairs:
-            assert p.short is not None and p.long is not None
-            sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
-            th = p.short.threshold or 0.01
-            long_ = 2 * lw + sw > SHORT_HORIZON
-            interval = LONG_INTERVAL if long_ else SHORT_INTERVAL
-            step = max(interval, _round_up(sw // 3, interval))
-            for quiet in (lw // 2, lw, 2 * lw):
-                for k in (1.5, 2.0, 3.5, 5.0):
-                    r = min(1.0, k * th)
-                    burst = (Segment(_round_up(quiet, interval), 0.0, 10.0),
-                             Segment(_round_up(lw + 5, interval), r))
-                    for tail in (Segment(_round_up(sw, interval), 0.0), Segment(step, r / 2),
-                                 Segment(step, r / 10, 10.0), Segment(step, r / 2, 2.0)):
-                        out.append(Scenario("quiet, then a burn that stops, halves or is "
-                                            "diluted", interval, (*burst, tail)))
-            if 2 * lw <= LONG_HORIZON:
-                for k in (3.0, 8.0):
-                    out.append(Scenario(
-                        "an old burn, a long quiet time, a recent burn", interval,
-                        (Segment(_round_up(lw // 3, interval), min(1.0, k * th), 10.0),
-                         Segment(_round_up(2 * lw - lw // 3 - sw, interval), 0.0, 10.0),
-                         Segment(_round_up(sw, interval), min(1.0, 2 * th)))))
+    for sw, lw, th, interval in _pairs(alerts):
+        step = max(interval, _round_up(sw // 3, interval))
+        for quiet in (lw // 2, lw, 2 * lw):
+            for k in (1.5, 2.0, 3.5, 5.0):
+                r = min(1.0, k * th)
+                burst = (Segment(_round_up(quiet, interval), 0.0, 10.0),
+                         Segment(_round_up(lw + 5, interval), r))
+                for tail in (Segment(_round_up(sw, interval), 0.0), Segment(step, r / 2),
+                             Segment(step, r / 10, 10.0), Segment(step, r / 2, 2.0)):
+                    out.append(Scenario("quiet, then a burn that stops, halves or is "
+                                        "diluted", interval, (*burst, tail)))
+        if 2 * lw <= LONG_HORIZON:
+            for k in (3.0, 8.0):
+                out.append(Scenario(
+                    "an old burn, a long quiet time, a recent burn", interval,
+                    (Segment(_round_up(lw // 3, interval), min(1.0, k * th), 10.0),
+                     Segment(_round_up(2 * lw - lw // 3 - sw, interval), 0.0, 10.0),
+                     Segment(_round_up(sw, interval), min(1.0, 2 * th)))))
     for lv in _levels(alerts):
         for k in (0.85, 1.2):
             out.append(Scenario(f"constant error ratio {k:g}x a threshold", SHORT_INTERVAL,
                                 (Segment(SHORT_HORIZON // 2, min(1.0, k * lv)),)))
             out.append(Scenario(f"constant error ratio {k:g}x a threshold, for days",
                                 LONG_INTERVAL, (Segment(LONG_HORIZON // 2, min(1.0, k * lv)),)))
+    return out
+
+
+def _narrow(alerts: tuple[Alert, ...]) -> list[Scenario]:
+    """Shapes that change within a short window: a burn that halves for longer than it, errors
+    or traffic alternating minute by minute (or in the last minute before each evaluation), so
+    that ``irate``, a halved range and a halved short threshold behave differently."""
+    out = []
+    for sw, lw, th, interval in _pairs(alerts):
+        span = _round_up(lw + 2 * sw + 10, interval)
+        # Quiet heavy traffic first keeps the other pair's long window low (as in _fixed).
+        quiet = (Segment(_round_up(2 * lw, interval), 0.0, 10.0),)
+        for k in (1.5, 2.0, 3.5):
+            r = min(1.0, k * th)
+            out.append(Scenario("a burn that halves for longer than the short window",
+                                interval, (*quiet, Segment(_round_up(lw + 5, interval), r),
+                                           Segment(_round_up(2 * sw + 2, interval), r / 2))))
+        for k in (1.5, 3.0):
+            r = min(1.0, k * th)
+            if interval == SHORT_INTERVAL:
+                errs = (Segment(1, min(1.0, 2 * r)), Segment(1, 0.0))
+                traffic = (Segment(1, r), Segment(1, r, 10.0))
+                n = span // 2
+            else:
+                errs = (Segment(interval - 1, 0.0), Segment(1, min(1.0, 10 * r)))
+                traffic = (Segment(interval - 1, r), Segment(1, r, 10.0))
+                n = span // interval
+            out.append(Scenario("errors in alternate minutes", interval, quiet + errs * n))
+            out.append(Scenario("traffic alternating between 1x and 10x", interval,
+                                quiet + traffic * n))
+    return out
+
+
+def _pairs(alerts: tuple[Alert, ...]) -> list[tuple[int, int, float, int]]:
+    """(short, long window in minutes, short threshold, evaluation interval) of every pair:
+    pairs whose windows do not fit the short horizon are evaluated every LONG_INTERVAL."""
+    out = []
+    for a in alerts:
+        for p in a.pairs:
+            assert p.short is not None and p.long is not None
+            sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
+            interval = LONG_INTERVAL if 2 * lw + sw > SHORT_HORIZON else SHORT_INTERVAL
+            out.append((sw, lw, p.short.threshold or 0.01, interval))
     return out
 
 
@@ -169,7 +206,10 @@ def plan(alerts: tuple[Alert, ...]) -> Plan:
 def _plan(alerts: tuple[Alert, ...]) -> Plan:
     base = base_traffic(alerts)
     muts = mutants(alerts)
-    pool = _fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+    # _narrow only matters for windows of a few minutes (custom AlertWindows): it comes last,
+    # so the plans of the usual windows, which need none of it, do not change.
+    pool = (_fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+            + _narrow(alerts))
     left = set(range(len(muts)))
     scenarios: list[Scenario] = []
     refire = _refire(alerts, base)

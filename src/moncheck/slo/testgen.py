@@ -127,25 +127,28 @@ def _expected(slo: SLO, info: Info, rules: list[Rule]) -> dict[str, list[Any]] |
 
 
 def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
-              group_order: list[str]) -> tuple[list[TestFile], str]:
-    """The promtool test files for one SLO, or ([], reason) when it cannot be tested.
+              group_order: list[str]) -> tuple[list[TestFile], str, list[str]]:
+    """The promtool test files for one SLO, or ([], reason) when it cannot be tested, and the
+    modelled mutants no scenario kills (none for the built-in windows; see docs/slo.md).
 
     ``group_order`` (every group of the rule file, in file order) becomes each test's
     ``group_eval_order``: without it promtool 2.x evaluates groups in random order, so an alert
     sometimes reads the SLI recorded one evaluation earlier and fires a minute late.
     """
     if slo.total_query and promql.top_level_grouping(promql.fill_window(slo.total_query, "5m")):
-        return [], "the SLI keeps labels (aggregate without `by` to get one series)"
+        return [], "the SLI keeps labels (aggregate without `by` to get one series)", []
     work, why = synthesise(slo, catalog)
     if work is None:
-        return [], why
+        return [], why, []
     rules = alert_rules(slo, windows_of(slo))
     files = []
+    survivors: list[str] = []
     if rules:
         exp = _expected(slo, info, rules)
         if isinstance(exp, str):
-            return [], exp
+            return [], exp, []
         plan = scen.plan(model_alerts(slo, rules))
+        survivors = plan.survivors
         for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
             tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
                      for sc in plan.scenarios if sc.interval == interval]
@@ -154,7 +157,7 @@ def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
     period = _period_test(slo, info, work)
     if period is not None:
         files.append(TestFile(".period", _minutes(PERIOD_INTERVAL_MIN), [period], group_order))
-    return files, "" if rules else NO_ALERTS
+    return files, "" if rules else NO_ALERTS, survivors
 
 
 def _alert_group(slo: SLO, sc: scen.Scenario, work: Workload, base: int,
@@ -185,7 +188,9 @@ def _period_test(slo: SLO, info: Info, work: Workload) -> dict[str, Any] | None:
     if budget <= 0:
         return None
     p = slo.period_ms // 60_000
-    step = PERIOD_SAMPLE_MIN
+    # Two samples at least in the shortest window, also left-open (Prometheus 3): a 2m window
+    # (Sloth's examples/windows/custom-30d.yaml) needs one-minute samples.
+    step = min(PERIOD_SAMPLE_MIN, windows_of(slo).all_windows_ms()[0] // 120_000)
     cuts = [_even(p // 4), _even(3 * p // 4)]
     horizon = _even(9 * p // 8 + PERIOD_INTERVAL_MIN)
     t = (horizon // PERIOD_INTERVAL_MIN) * PERIOD_INTERVAL_MIN
