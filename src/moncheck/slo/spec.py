@@ -13,6 +13,7 @@ from typing import Any
 
 from moncheck import yamlpos
 from moncheck.findings import Finding, Severity, error, warning
+from moncheck.slo import plugins
 from moncheck.slo.gofmt import parse_duration
 from moncheck.slo.model import SLO, AlertMeta, SpecFile
 from moncheck.slo.settings import Settings
@@ -35,11 +36,9 @@ CHECK = "slo/spec"
 
 # `slo_period` is moncheck's: Sloth only has the CLI's --default-slo-period (and ignores it).
 _SPEC_KEYS = {"version", "service", "labels", "slos", "slo_period"}
-_SLO_KEYS = {"name", "objective", "description", "labels", "sli", "alerting"}
+_SLO_KEYS = {"name", "objective", "description", "labels", "sli", "alerting", "plugins"}
 _ALERTING_KEYS = {"name", "labels", "annotations", "page_alert", "ticket_alert"}
 _ALERT_KEYS = {"disable", "labels", "annotations", "for"}
-# Sloth plugin whose only effect (a `for:` on the alerts) moncheck supports natively.
-ALERT_FOR_PLUGIN = "sloth.dev/contrib/alert_for/v1"
 
 
 class _Errors:
@@ -185,7 +184,8 @@ def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
                  f"(expected {SLOTH_VERSION!r})")
         return []
     _unknown(doc, _SPEC_KEYS | {"slo_plugins"}, "", errs)
-    _check_plugins(doc.get("slo_plugins"), yamlpos.line_of(doc, "slo_plugins"), errs)
+    group = plugins.parse(doc.get("slo_plugins"), yamlpos.line_of(doc, "slo_plugins"),
+                          "slo_plugins: ", errs.add)
     service = doc.get("service")
     if not isinstance(service, str) or not service:
         errs.add(yamlpos.line_of(doc, "service"), "service is required")
@@ -203,7 +203,7 @@ def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
     for i, node in enumerate(slos):
         line = (yamlpos.item_lines(slos)[i] if isinstance(slos, yamlpos.LocList)
                 else yamlpos.line_of(doc, "slos"))
-        slo = _load_sloth_slo(node, service, labels, line, errs)
+        slo = _load_sloth_slo(node, service, labels, line, errs, group)
         if slo is not None and period is not None:
             slo.period_ms, slo.windows = period, errs.settings.windows[period]
             out.append(slo)
@@ -232,22 +232,8 @@ def _sloth_period(doc: dict, errs: _Errors) -> int | None:
     return ms
 
 
-def _check_plugins(node: Any, line: int, errs: _Errors) -> None:
-    if node is None:
-        return
-    chain = node.get("chain") if isinstance(node, dict) else None
-    if not isinstance(chain, list):
-        errs.add(line, "slo_plugins: expected a mapping with a `chain` list")
-        return
-    for i, p in enumerate(chain):
-        pid = p.get("id") if isinstance(p, dict) else None
-        if pid != ALERT_FOR_PLUGIN:
-            errs.add(yamlpos.item_lines(chain)[i], f"slo_plugins: plugin {pid!r} is not supported by "
-                     f"moncheck (only {ALERT_FOR_PLUGIN}, whose `for:` is built in)")
-
-
 def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: int,
-                    errs: _Errors) -> SLO | None:
+                    errs: _Errors, group: plugins.Chain | None = None) -> SLO | None:
     if not isinstance(node, dict):
         errs.add(line, "each SLO must be a mapping")
         return None
@@ -274,6 +260,11 @@ def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: 
     slo.lines["objective"] = yamlpos.line_of(node, "objective")
     _load_sloth_sli(node.get("sli"), yamlpos.line_of(node, "sli"), where, slo, errs)
     _load_sloth_alerting(node.get("alerting"), yamlpos.line_of(node, "alerting"), where, slo, errs)
+    chain = plugins.parse(node.get("plugins"), yamlpos.line_of(node, "plugins"),
+                          f"{where}plugins: ", errs.add)
+    if chain is not None and group is not None:
+        meta = plugins.metadata_labels(group, chain, where, errs.add, errs.warn)
+        slo.meta_labels = meta or {}
     return slo if errs.count() == before else None
 
 

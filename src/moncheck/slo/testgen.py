@@ -31,6 +31,7 @@ from moncheck.slo.rules import (
     Info,
     Rule,
     alert_rules,
+    meta_rules,
     sli_metric,
     slo_labels,
     windows_of,
@@ -208,30 +209,35 @@ def _period_test(slo: SLO, info: Info, work: Workload) -> dict[str, Any] | None:
     period_ratio = sum(level_at(e) for e in evals) / len(evals)
     ids = slo.id_labels()
     labels = {**ids, **slo_labels(slo, info)}
+    # A recorded series has its expression's labels, then the rule's (info_labels included).
+    meta = {r.record: r.labels for r in meta_rules(slo, windows_of(slo), info)}
     flt = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(ids.items())) + "}"
     burn = period_ratio / budget
     current = level_at(t) / budget
     period_labels = {**labels, WINDOW_LABEL: prom_duration(slo.period_ms)}
+    short_labels = {**labels, WINDOW_LABEL: prom_duration(windows_of(slo).page_quick.short_ms)}
     checks: list[tuple[str, float, dict[str, str]]] = [
         (f"round(1000 * {sli_metric(slo.period_ms)}{flt} / {go_float(budget)})", burn,
          period_labels),
         # The burn rates keep the window label of the SLI they divide (group_left).
-        (f"round(1000 * slo:period_burn_rate:ratio{flt})", burn, period_labels),
-        (f"round(1000 * slo:period_error_budget_remaining:ratio{flt})", 1 - burn, period_labels),
+        (f"round(1000 * slo:period_burn_rate:ratio{flt})", burn,
+         {**period_labels, **meta["slo:period_burn_rate:ratio"]}),
+        (f"round(1000 * slo:period_error_budget_remaining:ratio{flt})", 1 - burn,
+         {**period_labels, **meta["slo:period_burn_rate:ratio"],
+          **meta["slo:period_error_budget_remaining:ratio"]}),
         (f"round(1000 * slo:current_burn_rate:ratio{flt})", current,
-         {**labels, WINDOW_LABEL: prom_duration(windows_of(slo).page_quick.short_ms)}),
+         {**short_labels, **meta["slo:current_burn_rate:ratio"]}),
     ]
     for v in (burn, 1 - burn, current):
         if abs(1000 * v - math.floor(1000 * v) - 0.5) < 0.05:
             return None  # too close to a rounding boundary to assert
     ratio = slo.objective / 100
     exact: list[tuple[str, str, dict[str, str]]] = [
-        (f"slo:objective:ratio{flt}", go_float(ratio), labels),
-        (f"slo:error_budget:ratio{flt}", go_float(1 - ratio), labels),
-        (f"slo:time_period:days{flt}", go_float(slo.period_ms / 86_400_000), labels),
-        (f"sloth_slo_info{flt}", "1", {**labels, "sloth_version": info.version,
-                                       "sloth_mode": slo.mode, "sloth_spec": slo.spec_version,
-                                       "sloth_objective": go_float(slo.objective)}),
+        (f"slo:objective:ratio{flt}", go_float(ratio), meta["slo:objective:ratio"]),
+        (f"slo:error_budget:ratio{flt}", go_float(1 - ratio), meta["slo:error_budget:ratio"]),
+        (f"slo:time_period:days{flt}", go_float(slo.period_ms / 86_400_000),
+         meta["slo:time_period:days"]),
+        (f"sloth_slo_info{flt}", "1", meta["sloth_slo_info"]),
     ]
     expr_tests = [{"expr": e, "eval_time": _minutes(t),
                    "exp_samples": [{"labels": _labels_text(lb), "value": round(1000 * v)}]}
