@@ -104,3 +104,42 @@ def test_model_rate_matches_prometheus_on_one_minute_samples() -> None:
         r = ev.ratio(bm.Ratio(minutes))
         assert r[0] != r[0]  # one sample: no rate (NaN)
         assert all(abs(x - 0.01) < 1e-12 for x in r[1:])
+
+
+def test_slos_of_one_shape_share_one_plan(tmp_path: Path) -> None:
+    """The plan cache key is the alerts' shape (thresholds, windows, `for`, severities): SLOs
+    that differ only in names, queries and labels share one plan; a different `for` or
+    objective is another shape."""
+    from helpers import repo_with
+    from moncheck import slo
+
+    spec = """version: prometheus/v1
+service: svc{i}
+labels: {{team: t{i}}}
+slos:
+  - name: availability{i}
+    objective: {objective}
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{{job="j{i}",status_code=~"5.."}}[{{{{.window}}}}]))
+        total_query: sum(rate(http_requests_total{{job="j{i}"}}[{{{{.window}}}}]))
+    alerting:
+      name: Svc{i}Burn
+      page_alert: {{for: {page_for}}}
+      ticket_alert: {{for: 10m}}
+"""
+    files = []
+    for i, (objective, page_for) in enumerate([(99.9, "2m"), (99.9, "2m"), (99.9, "5m"),
+                                               (99.5, "2m")]):
+        p = tmp_path / f"s{i}.yml"
+        p.write_text(spec.format(i=i, objective=objective, page_for=page_for))
+        files.append(p)
+    repo = repo_with(tmp_path / "repo", *files)
+    scenarios._plan.cache_clear()
+    p = slo.plan(repo)
+    assert p.ok, [f.text() for f in p.findings]
+    info = scenarios._plan.cache_info()
+    assert (info.misses, info.hits) == (3, 1)
+    # Sharing a plan, the two same-shape SLOs get the same scenarios (only names differ).
+    a, b = (p.files[Path(f"tests/rules/slo/svc{i}-availability{i}.test.yml")] for i in (0, 1))
+    assert a.replace("0", "1") == b.replace("0", "1") and a != b
