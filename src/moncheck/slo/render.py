@@ -39,11 +39,20 @@ class _Fallback(Exception):
     """The data holds a string the two emitters write differently: use the Python one."""
 
 
-def _str_style(dumper: Any, s: str) -> str | None:
+def _str_style(s: str) -> str | None:
     if "\n" in s:
         return "|"
     # yaml.v2 double-quotes strings that would otherwise read as another type ("2", "true").
     return None if _resolve_scalar(yaml.ScalarNode, s, (True, False)) == _STR else '"'
+
+
+_FALLBACK = "fallback"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fast_style(s: str) -> str | None:
+    """The scalar style of ``s``, or _FALLBACK where the emitters differ."""
+    return _FALLBACK if _EMITTERS_DIFFER.search(s) else _str_style(s)
 
 
 class _Dumper(_Base):  # type: ignore[misc, valid-type]
@@ -67,9 +76,10 @@ class _Dumper(_Base):  # type: ignore[misc, valid-type]
         """What SafeRepresenter.represent_data builds for our data (default_flow_style=False,
         sort_keys=False, no aliases), without its generic dispatch."""
         if isinstance(data, str):
-            if _EMITTERS_DIFFER.search(data):
+            style = _fast_style(data)
+            if style == _FALLBACK:
                 raise _Fallback
-            return yaml.ScalarNode(_STR, data, style=_str_style(self, data))
+            return yaml.ScalarNode(_STR, data, style=style)
         if isinstance(data, dict):
             return yaml.MappingNode(_MAP, [(self._node(k), self._node(v))
                                            for k, v in data.items()], flow_style=False)
@@ -79,7 +89,7 @@ class _Dumper(_Base):  # type: ignore[misc, valid-type]
 
 
 def _str(dumper: yaml.SafeDumper, s: str) -> yaml.Node:
-    return dumper.represent_scalar(_STR, s, style=_str_style(dumper, s))
+    return dumper.represent_scalar(_STR, s, style=_str_style(s))
 
 
 _Dumper.add_representer(str, _str)
