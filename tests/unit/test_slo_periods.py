@@ -302,3 +302,13 @@ def test_every_period_passes_promtool(tmp_path: Path) -> None:
     r = subprocess.run([promtool, "test", "rules", *tests], capture_output=True, text=True,
                        timeout=900, cwd=repo / "tests/rules/slo")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_kubernetes_crd_takes_its_period_as_slo_period(tmp_path: Path) -> None:
+    text = (SLOTH / "k8s-getting-started.yml").read_text().replace(
+        "spec:\n  service:", "spec:\n  sloPeriod: 7d\n  service:", 1)
+    assert "sloPeriod: 7d" in text
+    p = tmp_path / "k8s.yml"
+    p.write_text(text)
+    spec, errs = load_file(p, "k8s.yml")
+    assert errs == [] and [s.period_ms for s in spec.slos] == [7 * 86_400_000]

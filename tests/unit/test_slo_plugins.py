@@ -148,3 +148,15 @@ def _load_text(text: str) -> tuple[list, list[str]]:
         p.write_text(text)
         spec, errs = load_file(p, "spec.yml")
     return spec.slos, [e.text() for e in errs]
+
+
+def test_info_labels_on_a_record_that_is_no_metadata_rule_is_a_warning(tmp_path: Path) -> None:
+    slos, errs = _load(tmp_path, slo=_chain(
+        "    ", "plugins", (INFO % ("", "a: x")).replace("config: {", "config: {metricName: up, ")))
+    assert errs == ['spec.yml:8: warning: slo/spec: slo "availability": '
+                    "sloth.dev/contrib/info_labels/v1: metricName 'up' is not a metadata rule "
+                    "(slo:objective:ratio, slo:error_budget:ratio, slo:time_period:days, "
+                    "slo:current_burn_rate:ratio, slo:period_burn_rate:ratio, "
+                    "slo:period_error_budget_remaining:ratio, sloth_slo_info): as in Sloth, it "
+                    "changes nothing"]
+    assert slos[0].meta_labels == {}
