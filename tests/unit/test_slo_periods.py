@@ -312,3 +312,12 @@ def test_kubernetes_crd_takes_its_period_as_slo_period(tmp_path: Path) -> None:
     p.write_text(text)
     spec, errs = load_file(p, "k8s.yml")
     assert errs == [] and [s.period_ms for s in spec.slos] == [7 * 86_400_000]
+
+
+def test_openslo_empty_alert_policies_mean_no_alerts(tmp_path: Path) -> None:
+    text = (FIX / "good/openslo.yml").read_text().split("---\n")[0] + "  alertPolicies: []\n"
+    p = tmp_path / "o.yml"
+    p.write_text(text)
+    spec, errs = load_file(p, "o.yml")
+    assert errs == [] and (spec.slos[0].page, spec.slos[0].ticket) == (None, None)
+    assert len(slo_groups(spec.slos[0], Info())) == 2  # SLI and metadata rules, no alerts

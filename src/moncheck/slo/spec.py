@@ -578,6 +578,8 @@ def _openslo_policies(spec: Any, period_ms: int, refs: dict[str, dict[str, Any]]
     if node is None:
         return None
     base = errs.settings.windows[period_ms]
+    if node == []:  # explicitly none: no alerts (not the policy's defaults)
+        return None, None, base
     if not isinstance(node, list) or not 1 <= len(node) <= 2:
         errs.add(yamlpos.line_of(spec, "alertPolicies"), f"{where}alertPolicies must list one or "
                  "two alert policies (the page, then the ticket)")
