@@ -13,6 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from helpers import repo_with
 from moncheck import slo, toolchain, yamlpos
@@ -321,3 +325,54 @@ def test_openslo_empty_alert_policies_mean_no_alerts(tmp_path: Path) -> None:
     spec, errs = load_file(p, "o.yml")
     assert errs == [] and (spec.slos[0].page, spec.slos[0].ticket) == (None, None)
     assert len(slo_groups(spec.slos[0], Info())) == 2  # SLI and metadata rules, no alerts
+
+
+_ANY = st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats() | st.text(max_size=8) \
+    | st.sampled_from(["0s", "-1h", "1h", "3d", "90s", "1y", "30d", "5m", "nope"]) \
+    | st.lists(st.integers(), max_size=2) | st.dictionaries(st.text(max_size=3), st.integers(),
+                                                             max_size=2)
+_WINDOW_PATHS = [("spec",), ("spec", "sloPeriod"), ("spec", "page"), ("spec", "ticket", "slow"),
+                 ("spec", "page", "quick", "errorBudgetPercent"),
+                 ("spec", "page", "slow", "shortWindow"), ("spec", "ticket", "quick", "longWindow"),
+                 ("kind",), ("apiVersion",)]
+
+
+@hsettings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.sampled_from(_WINDOW_PATHS), _ANY), max_size=3))
+def test_any_alert_windows_document_loads_or_gives_located_errors(edits: list) -> None:
+    """Whatever a value is, an AlertWindows file gives windows or errors at a line: never an
+    exception (the hardened loader has already turned the text into data)."""
+    from moncheck.slo.windows import parse_alert_windows
+
+    text = (SLOTH / "windows-custom-30d.yaml").read_text()
+    for path, value in edits:
+        doc = yaml.safe_load(text)
+        node = doc
+        for k in path[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node[path[-1]] = value
+        text = yaml.safe_dump(doc)
+    ws, errs = parse_alert_windows(yamlpos.loads(text, "w.yml"), "w.yml")
+    assert (ws is None) == bool(errs)
+    assert all(e.path == "w.yml" and e.line >= 1 and e.check == "slo/windows" for e in errs)
+
+
+@hsettings(max_examples=120, deadline=None, derandomize=True, database=None,
+           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.sampled_from(["kind", "op", "threshold", "lookbackWindow",
+                                                 "alertAfter"]), _ANY), max_size=3),
+       which=st.sampled_from([0, 1]))
+def test_any_openslo_burn_condition_loads_or_gives_located_errors(tmp_path: Path, edits: list,
+                                                                  which: int) -> None:
+    docs = list(yaml.safe_load_all((FIX / "good/openslo-alerts.yml").read_text()))
+    cond = docs[0]["spec"]["alertPolicies"][0]["spec"]["conditions"][which]["spec"]["condition"]
+    for key, value in edits:
+        cond[key] = value
+    p = tmp_path / "o.yml"
+    p.write_text(yaml.safe_dump_all(docs))
+    spec, errs = load_file(p, "o.yml")
+    errors = [e for e in errs if e.severity.name == "ERROR"]
+    assert bool(spec.slos) != bool(errors)
+    assert all(e.path == "o.yml" and e.line >= 1 and e.check == "slo/spec" for e in errs)

@@ -30,6 +30,8 @@ def _resolve(kind: Any, value: Any, implicit: Any) -> str:
     if kind is yaml.ScalarNode:
         return str(_resolve_scalar(kind, value, implicit))
     return str(_RESOLVER.resolve(kind, value, implicit))  # collections: by kind alone
+
+
 # Where libyaml and PyYAML's Python emitter write different bytes (measured over every code
 # point): libyaml escapes a carriage return, NEL and characters beyond the BMP (an emoji).
 _EMITTERS_DIFFER = re.compile("[\r\x85\U00010000-\U0010ffff]")
