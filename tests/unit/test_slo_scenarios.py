@@ -143,3 +143,27 @@ slos:
     # Sharing a plan, the two same-shape SLOs get the same scenarios (only names differ).
     a, b = (p.files[Path(f"tests/rules/slo/svc{i}-availability{i}.test.yml")] for i in (0, 1))
     assert a.replace("0", "1") == b.replace("0", "1") and a != b
+
+
+def test_plans_kept_on_disk_are_the_computed_plans(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan cache between runs (MONCHECK_CACHE_DIR, default the user's cache): a plan read
+    back equals the computed one; an unreadable file is recomputed and rewritten; the key
+    holds the model's code, so another model never reads it."""
+    alerts = _alerts("28d", 99.5, "2m", "10m")
+    scenarios._plan.cache_clear()
+    computed = scenarios.plan(alerts)
+    path = tmp_path / f"{scenarios._key(alerts)}.json"
+    scenarios._plan.cache_clear()
+    assert scenarios.plan(alerts, tmp_path) == computed and path.is_file()
+    scenarios._plan.cache_clear()
+    assert scenarios._read(path) == computed == scenarios.plan(alerts, tmp_path)
+    path.write_text('{"scenarios": [{"title": 1}]}')
+    scenarios._plan.cache_clear()
+    assert scenarios.plan(alerts, tmp_path) == computed and scenarios._read(path) == computed
+    monkeypatch.setattr(scenarios, "_model_version", lambda: "another model")
+    assert scenarios._key(alerts) != path.stem
+    monkeypatch.setenv("MONCHECK_CACHE_DIR", "")
+    assert scenarios.default_cache_dir() is None
+    monkeypatch.setenv("MONCHECK_CACHE_DIR", str(tmp_path))
+    assert scenarios.default_cache_dir() == tmp_path / "slo-plans"

@@ -17,7 +17,7 @@ from moncheck import config as config_mod
 from moncheck.findings import Finding, Severity, error, warning
 from moncheck.inventory import Inventory, load_repo
 from moncheck.slo import catalog as catalog_mod
-from moncheck.slo import dashboard, runbooks, settings, testgen
+from moncheck.slo import dashboard, runbooks, scenarios, settings, testgen
 from moncheck.slo import semantic as v
 from moncheck.slo.model import SLO, SpecFile
 from moncheck.slo.render import HEADER, dump, render_rules
@@ -124,22 +124,23 @@ def plan(repo: Path, info: Info | None = None, inventory: Inventory | None = Non
     out = Plan(findings=findings + sem, specs=specs)
     if not out.ok:
         return out
+    cache = scenarios.default_cache_dir()
     for spec in specs:
         for slo in spec.slos:
-            _plan_slo(out, spec, slo, cat, info)
+            _plan_slo(out, spec, slo, cat, info, cache)
     out.files[DASHBOARD] = dashboard.render()
     return out
 
 
 def _plan_slo(out: Plan, spec: SpecFile, slo: SLO, cat: catalog_mod.Catalog | None,
-              info: Info) -> None:
+              info: Info, cache: Path | None = None) -> None:
     """One rule file and its test files per SLO: each test loads only its SLO's rules, so the
     cost of the generated tests grows linearly with the number of SLOs."""
     rules_rel = RULES_DIR / f"{slo.id}.yml"
     groups = slo_groups(slo, info)
     out.files[rules_rel] = render_rules(groups, spec.path)
     rel = (Path("../../..") / rules_rel).as_posix()  # rule_files are relative to the test
-    files, why, survivors = testgen.slo_tests(slo, cat, info, [g.name for g in groups])
+    files, why, survivors = testgen.slo_tests(slo, cat, info, [g.name for g in groups], cache)
     if why and why != testgen.NO_ALERTS:
         out.findings.append(warning("slo/untested", spec.path, slo.line,
                                     f'slo "{slo.name}": no generated tests: {why}'))

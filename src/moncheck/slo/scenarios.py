@@ -12,12 +12,18 @@ the pool is exhausted (the survivors are then reported by the caller).
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
+import os
 import random
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from moncheck import atomic, yamlpos
 
 from moncheck.slo.burnmodel import Alert, Evaluator, Workload, mutants
 
@@ -198,12 +204,79 @@ def _random(alerts: tuple[Alert, ...], seed: int) -> list[Scenario]:
     return out
 
 
-def plan(alerts: tuple[Alert, ...]) -> Plan:
-    return _plan(alerts)
+def default_cache_dir() -> Path | None:
+    """Where plans are kept between runs: ``$MONCHECK_CACHE_DIR`` (empty: nowhere), else the
+    user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``) ``/moncheck/slo-plans``. Plans depend on
+    the model's code and the rule shape only, not on the repository."""
+    env = os.environ.get("MONCHECK_CACHE_DIR")
+    if env is not None:
+        return Path(env) / "slo-plans" if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "moncheck" / "slo-plans"
+
+
+def plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:
+    """The plan of one rule shape: from memory, else from ``cache_dir`` (a plan file written by
+    an earlier run of the same model code), else computed (and written there)."""
+    return _plan(alerts, cache_dir)
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(alerts: tuple[Alert, ...]) -> Plan:
+def _plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:
+    if cache_dir is None:
+        return _compute(alerts)
+    path = cache_dir / f"{_key(alerts)}.json"
+    got = _read(path)
+    if got is not None:
+        return got
+    out = _compute(alerts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(path, json.dumps(_to_json(out)))
+    except OSError:
+        pass  # a read-only checkout: the cache is an optimisation only
+    return out
+
+
+@functools.cache
+def _model_version() -> str:
+    """The planner's own code: a plan file is only read back by the code that wrote it."""
+    h = hashlib.sha256()
+    for mod in ("burnmodel.py", "scenarios.py"):
+        h.update((Path(__file__).parent / mod).read_bytes())
+    h.update(np.__version__.encode())
+    return h.hexdigest()[:16]
+
+
+def _key(alerts: tuple[Alert, ...]) -> str:
+    return hashlib.sha256(f"{_model_version()}\n{alerts!r}".encode()).hexdigest()[:32]
+
+
+def _to_json(p: Plan) -> dict:
+    return {"survivors": p.survivors, "total": p.total, "base": p.base_traffic,
+            "scenarios": [{"title": sc.title, "interval": sc.interval,
+                           "segments": [[g.minutes, g.ratio, g.traffic] for g in sc.segments],
+                           "checkpoints": sc.checkpoints,
+                           "firing": [[t, list(f)] for t, f in sc.firing.items()],
+                           "kills": sc.kills} for sc in p.scenarios]}
+
+
+def _read(path: Path) -> Plan | None:
+    """A plan file, or None when it is missing or not what _to_json writes."""
+    try:
+        # read_source: only a regular file, size-limited (never blocks on a FIFO).
+        d = json.loads(yamlpos.read_source(path, str(path)))
+        scs = [Scenario(str(x["title"]), int(x["interval"]),
+                        tuple(Segment(int(m), float(r), float(tr)) for m, r, tr in x["segments"]),
+                        [int(t) for t in x["checkpoints"]],
+                        {int(t): tuple(str(v) for v in f) for t, f in x["firing"]},
+                        [str(k) for k in x["kills"]]) for x in d["scenarios"]]
+        return Plan(scs, [str(v) for v in d["survivors"]], int(d["total"]), int(d["base"]))
+    except (yamlpos.LoadError, OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _compute(alerts: tuple[Alert, ...]) -> Plan:
     base = base_traffic(alerts)
     muts = mutants(alerts)
     # _narrow only matters for windows of a few minutes (custom AlertWindows): it comes last,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from moncheck.slo import promql
@@ -127,8 +128,8 @@ def _expected(slo: SLO, info: Info, rules: list[Rule]) -> dict[str, list[Any]] |
     return out
 
 
-def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
-              group_order: list[str]) -> tuple[list[TestFile], str, list[str]]:
+def slo_tests(slo: SLO, catalog: Catalog | None, info: Info, group_order: list[str],
+              cache_dir: Path | None = None) -> tuple[list[TestFile], str, list[str]]:
     """The promtool test files for one SLO, or ([], reason) when it cannot be tested, and the
     modelled mutants no scenario kills (none for the built-in windows; see docs/slo.md).
 
@@ -148,7 +149,7 @@ def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
         exp = _expected(slo, info, rules)
         if isinstance(exp, str):
             return [], exp, []
-        plan = scen.plan(model_alerts(slo, rules))
+        plan = scen.plan(model_alerts(slo, rules), cache_dir)
         survivors = plan.survivors
         for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
             tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
