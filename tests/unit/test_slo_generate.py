@@ -76,6 +76,18 @@ def test_generation_is_deterministic() -> None:
     assert slo.plan(ROOT).files == slo.plan(ROOT).files
 
 
+def test_generation_reads_only_what_it_needs_with_the_same_result() -> None:
+    """Without the gate's inventory, plan() loads the specs, catalog, policy and hand-written
+    rules only (not the generated rules and tests); the result is the full inventory's."""
+    from moncheck.inventory import load_repo
+
+    full, lean = slo.plan(ROOT, inventory=load_repo(ROOT)), slo.plan(ROOT)
+    assert lean.files == full.files and lean.findings == full.findings
+    lean_inv = slo.generate._inventory(ROOT, None)
+    assert lean_inv.rule_tests == [] and lean_inv.rules
+    assert not any(r.file.startswith("monitoring/prometheus/rules/slo/") for r in lean_inv.rules)
+
+
 def test_committed_project_files_are_fresh() -> None:
     assert slo.check_drift(ROOT) == []
 

@@ -4,18 +4,34 @@ generated files (test_slo_generate.py, test_slo_properties.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from moncheck import yamlpos
 from moncheck.slo import burnmodel as bm
 from moncheck.slo import scenarios
 from moncheck.slo.gofmt import parse_duration
-from moncheck.slo.windows import SUPPORTED
+from moncheck.slo.spec import load_file
+from moncheck.slo.windows import SUPPORTED, Windows, parse_alert_windows
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures/slo"
 
 
 def _alerts(period: str, objective: float, page_for: str, ticket_for: str) -> tuple[bm.Alert, ...]:
-    ws = SUPPORTED[parse_duration(period)]
+    return _alerts_of(SUPPORTED[parse_duration(period)], objective, page_for, ticket_for)
+
+
+def _openslo_windows() -> Windows:
+    spec, errs = load_file(FIX / "good/openslo-alerts.yml", "o.yml")
+    assert errs == [] and spec.slos[0].windows is not None
+    return spec.slos[0].windows
+
+
+def _alerts_of(ws: Windows, objective: float, page_for: str,
+               ticket_for: str) -> tuple[bm.Alert, ...]:
     b = (100 - objective) / 100
     return (bm.alert_of("page", ws, ws.page_quick, ws.page_slow, b, parse_duration(page_for)),
             bm.alert_of("ticket", ws, ws.ticket_quick, ws.ticket_slow, b,
@@ -44,6 +60,31 @@ def test_every_modelled_mutant_is_killed_for_drawn_slos(period: str, objective: 
     assert plan.survivors == []
 
 
+def _custom(path: str) -> Windows:
+    doc = yamlpos.load(FIX / path)
+    ws, errs = parse_alert_windows(doc, path)
+    assert errs == [] and ws is not None
+    return ws
+
+
+@pytest.mark.parametrize("objective", [99.9, 99])
+def test_custom_alert_windows_kill_every_modelled_mutant(objective: float) -> None:
+    """A custom AlertWindows file (14d, tests/fixtures/slo/windows/14d.yml) and OpenSLO
+    burn-rate conditions (thresholds stated, short window 1/12 of the long one)."""
+    for ws in (_custom("windows/14d.yml"), _openslo_windows()):
+        plan = scenarios.plan(_alerts_of(ws, objective, "2m", "10m"))
+        assert plan.total > 100 and plan.survivors == []
+
+
+def test_two_minute_windows_leave_only_the_prometheus_3_equivalents() -> None:
+    """Sloth's examples/windows/custom-30d.yaml has a 2m short window: sampled once a minute,
+    rate[2m] under Prometheus 3 (left-open) sees the last two samples, exactly what irate sees,
+    and rate[1m] sees one sample (nothing). Every other mutant is killed."""
+    plan = scenarios.plan(_alerts_of(_custom("sloth/windows-custom-30d.yaml"), 99.9, "2m", "10m"))
+    assert plan.survivors == ["sli: 2m rule errors irate", "sli: 2m rule range halved",
+                              "sli: 2m rule total irate"]
+
+
 def test_objective_100_kills_what_is_not_equivalent() -> None:
     """All thresholds 0: any error in the 5m window is also in the 30m and 6h ones, so the fast
     pair is implied by the slow pair and weakening it changes nothing, nor does scaling a ratio
@@ -63,3 +104,66 @@ def test_model_rate_matches_prometheus_on_one_minute_samples() -> None:
         r = ev.ratio(bm.Ratio(minutes))
         assert r[0] != r[0]  # one sample: no rate (NaN)
         assert all(abs(x - 0.01) < 1e-12 for x in r[1:])
+
+
+def test_slos_of_one_shape_share_one_plan(tmp_path: Path) -> None:
+    """The plan cache key is the alerts' shape (thresholds, windows, `for`, severities): SLOs
+    that differ only in names, queries and labels share one plan; a different `for` or
+    objective is another shape."""
+    from helpers import repo_with
+    from moncheck import slo
+
+    spec = """version: prometheus/v1
+service: svc{i}
+labels: {{team: t{i}}}
+slos:
+  - name: availability{i}
+    objective: {objective}
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{{job="j{i}",status_code=~"5.."}}[{{{{.window}}}}]))
+        total_query: sum(rate(http_requests_total{{job="j{i}"}}[{{{{.window}}}}]))
+    alerting:
+      name: Svc{i}Burn
+      page_alert: {{for: {page_for}}}
+      ticket_alert: {{for: 10m}}
+"""
+    files = []
+    for i, (objective, page_for) in enumerate([(99.9, "2m"), (99.9, "2m"), (99.9, "5m"),
+                                               (99.5, "2m")]):
+        p = tmp_path / f"s{i}.yml"
+        p.write_text(spec.format(i=i, objective=objective, page_for=page_for))
+        files.append(p)
+    repo = repo_with(tmp_path / "repo", *files)
+    scenarios._plan.cache_clear()
+    p = slo.plan(repo)
+    assert p.ok, [f.text() for f in p.findings]
+    info = scenarios._plan.cache_info()
+    assert (info.misses, info.hits) == (3, 1)
+    # Sharing a plan, the two same-shape SLOs get the same scenarios (only names differ).
+    a, b = (p.files[Path(f"tests/rules/slo/svc{i}-availability{i}.test.yml")] for i in (0, 1))
+    assert a.replace("0", "1") == b.replace("0", "1") and a != b
+
+
+def test_plans_kept_on_disk_are_the_computed_plans(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan cache between runs (MONCHECK_CACHE_DIR, default the user's cache): a plan read
+    back equals the computed one; an unreadable file is recomputed and rewritten; the key
+    holds the model's code, so another model never reads it."""
+    alerts = _alerts("28d", 99.5, "2m", "10m")
+    scenarios._plan.cache_clear()
+    computed = scenarios.plan(alerts)
+    path = tmp_path / f"{scenarios._key(alerts)}.json"
+    scenarios._plan.cache_clear()
+    assert scenarios.plan(alerts, tmp_path) == computed and path.is_file()
+    scenarios._plan.cache_clear()
+    assert scenarios._read(path) == computed == scenarios.plan(alerts, tmp_path)
+    path.write_text('{"scenarios": [{"title": 1}]}')
+    scenarios._plan.cache_clear()
+    assert scenarios.plan(alerts, tmp_path) == computed and scenarios._read(path) == computed
+    monkeypatch.setattr(scenarios, "_model_version", lambda: "another model")
+    assert scenarios._key(alerts) != path.stem
+    monkeypatch.setenv("MONCHECK_CACHE_DIR", "")
+    assert scenarios.default_cache_dir() is None
+    monkeypatch.setenv("MONCHECK_CACHE_DIR", str(tmp_path))
+    assert scenarios.default_cache_dir() == tmp_path / "slo-plans"

@@ -17,7 +17,7 @@ from moncheck.slo.spec import load_file
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures/slo/sloth"
 EXAMPLES = ["getting-started", "raw-home-wifi", "no-alerts", "home-wifi", "multifile",
-            "k8s-getting-started"]
+            "k8s-getting-started", "slo-plugin-getting-started", "slo-plugin-k8s-getting-started"]
 # What examplesgen.sh passes to Sloth; moncheck's own default differs only in sloth_version
 # (docs/slo.md, "Comparison with Sloth").
 SLOTH_INFO = Info(version="dev", extra_labels={"cmd": "examplesgen.sh"})

@@ -112,7 +112,13 @@ def test_openslo_converts_like_sloth() -> None:
     assert (bad.name, bad.period_ms, bad.objective) == ("uptime-0", 28 * 86_400_000, 99.5)
     assert bad.error_query and "result=\"failure\"" in bad.error_query
     assert good.error_ratio_query is not None and good.error_ratio_query.startswith("\n  1 - (")
-    assert (good.mode, good.spec_version, good.page) == ("cli-gen-openslo", "openslo/v1", None)
+    assert (good.mode, good.spec_version) == ("cli-gen-openslo", "openslo/v1")
+    # No alertPolicies: the policy's default page and ticket alerts (built-in: both enabled,
+    # no `for`, named after the SLO), on the period's windows.
+    assert good.page is not None and good.ticket is not None
+    assert (good.page.name, good.page.disable, good.page.for_, good.ticket.name) == (
+        "SvcAvailabilityGood0ErrorBudgetBurn", False, None, "SvcAvailabilityGood0ErrorBudgetBurn")
+    assert good.windows is not None and good.windows.period_ms == 7 * 86_400_000
 
 
 def _spec(tmp_path: Path, text: str) -> Path:

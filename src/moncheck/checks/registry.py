@@ -91,7 +91,7 @@ OPT_IN = frozenset({
 
 # Ids emitted outside CHECKS and the tools: load errors, policy problems, SLO detail ids.
 OTHER_IDS = ["schema/yaml", "schema/json", "schema/unknown-file", "schema/templated", "policy/suppression",
-             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "repo/missing",
+             "slo/query", "slo/catalog", "slo/bucket", "slo/unique", "slo/untested", "slo/windows", "repo/missing",
              # Fire-drill findings (moncheck.drills.dashboards, .content): reported by drills, not the gate.
              "drills/panel-data", "drills/notification",
              # moncheck mutate (moncheck.mutate): one id per operator, plus score/timeout/baseline

@@ -102,7 +102,9 @@ def _rate(cum: Arr, t: npt.NDArray[np.int64], w: float, fn: str, open_left: bool
     start = t - w
     lo = np.ceil(start - 1e-9).astype(np.int64)
     if open_left:
-        lo = np.where(np.isclose(lo, start), lo + 1, lo)
+        # A sample exactly on the range start (windows are whole or half minutes here, so
+        # "exactly" needs no tolerance beyond float noise).
+        lo = np.where(np.abs(lo - start) <= 1e-9, lo + 1, lo)
     lo = np.maximum(lo, 0)
     span = (t - lo).astype(np.float64)
     delta = cum[t] - cum[lo]

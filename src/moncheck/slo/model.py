@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from moncheck.slo.windows import Windows
+
 
 @dataclass
 class AlertMeta:
@@ -37,6 +39,10 @@ class SLO:
     path: str = ""
     line: int = 1
     lines: dict[str, int] = field(default_factory=dict)  # e.g. "error_query" -> line
+    # The alert windows (the period's, or an OpenSLO alert policy's); None: the built-in ones.
+    windows: Windows | None = None
+    # Extra labels per metadata record (Sloth's info_labels SLO plugin), merged last.
+    meta_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

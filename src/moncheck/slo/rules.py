@@ -53,7 +53,7 @@ def label_filter(labels: dict[str, str]) -> str:
 
 
 def windows_of(slo: SLO) -> Windows:
-    w = for_period(slo.period_ms)
+    w = slo.windows or for_period(slo.period_ms)
     if w is None:  # the loader rejects unsupported periods; this guards direct model use
         raise ValueError(f"unsupported SLO period {prom_duration(slo.period_ms)}")
     return w
@@ -111,7 +111,7 @@ def meta_rules(slo: SLO, ws: Windows, info: Info) -> list[Rule]:
 
     info_labels = {**labels, "sloth_version": info.version, "sloth_mode": slo.mode,
                    "sloth_spec": slo.spec_version, "sloth_objective": go_float(slo.objective)}
-    return [
+    rules = [
         Rule(record="slo:objective:ratio", expr=f"vector({go_float(ratio)})", labels=labels),
         Rule(record="slo:error_budget:ratio", expr=f"vector(1-{go_float(ratio)})", labels=labels),
         Rule(record="slo:time_period:days",
@@ -124,6 +124,9 @@ def meta_rules(slo: SLO, ws: Windows, info: Info) -> list[Rule]:
              expr=f"1 - slo:period_burn_rate:ratio{flt}", labels=labels),
         Rule(record="sloth_slo_info", expr="vector(1)", labels=info_labels),
     ]
+    for r in rules:  # Sloth's info_labels plugin: utilsdata.MergeLabels(rule, plugin labels)
+        r.labels = {**r.labels, **slo.meta_labels.get(r.record or "", {})}
+    return rules
 
 
 def alert_rules(slo: SLO, ws: Windows) -> list[Rule]:

@@ -12,12 +12,18 @@ the pool is exhausted (the survivors are then reported by the caller).
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
+import os
 import random
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from moncheck import atomic, yamlpos
 
 from moncheck.slo.burnmodel import Alert, Evaluator, Workload, mutants
 
@@ -101,36 +107,73 @@ def _fixed(alerts: tuple[Alert, ...]) -> list[Scenario]:
     # For each pair: quiet heavy traffic keeps the other pair's long window low, so this pair
     # alone decides; then the burst stops, halves, or is diluted by a traffic step (ranges,
     # irate). And an old burn before a long quiet time, then a recent one (doubled ranges).
-    for a in alerts:
-        for p in a.pairs:
-            assert p.short is not None and p.long is not None
-            sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
-            th = p.short.threshold or 0.01
-            long_ = 2 * lw + sw > SHORT_HORIZON
-            interval = LONG_INTERVAL if long_ else SHORT_INTERVAL
-            step = max(interval, _round_up(sw // 3, interval))
-            for quiet in (lw // 2, lw, 2 * lw):
-                for k in (1.5, 2.0, 3.5, 5.0):
-                    r = min(1.0, k * th)
-                    burst = (Segment(_round_up(quiet, interval), 0.0, 10.0),
-                             Segment(_round_up(lw + 5, interval), r))
-                    for tail in (Segment(_round_up(sw, interval), 0.0), Segment(step, r / 2),
-                                 Segment(step, r / 10, 10.0), Segment(step, r / 2, 2.0)):
-                        out.append(Scenario("quiet, then a burn that stops, halves or is "
-                                            "diluted", interval, (*burst, tail)))
-            if 2 * lw <= LONG_HORIZON:
-                for k in (3.0, 8.0):
-                    out.append(Scenario(
-                        "an old burn, a long quiet time, a recent burn", interval,
-                        (Segment(_round_up(lw // 3, interval), min(1.0, k * th), 10.0),
-                         Segment(_round_up(2 * lw - lw // 3 - sw, interval), 0.0, 10.0),
-                         Segment(_round_up(sw, interval), min(1.0, 2 * th)))))
+    for sw, lw, th, interval in _pairs(alerts):
+        step = max(interval, _round_up(sw // 3, interval))
+        for quiet in (lw // 2, lw, 2 * lw):
+            for k in (1.5, 2.0, 3.5, 5.0):
+                r = min(1.0, k * th)
+                burst = (Segment(_round_up(quiet, interval), 0.0, 10.0),
+                         Segment(_round_up(lw + 5, interval), r))
+                for tail in (Segment(_round_up(sw, interval), 0.0), Segment(step, r / 2),
+                             Segment(step, r / 10, 10.0), Segment(step, r / 2, 2.0)):
+                    out.append(Scenario("quiet, then a burn that stops, halves or is "
+                                        "diluted", interval, (*burst, tail)))
+        if 2 * lw <= LONG_HORIZON:
+            for k in (3.0, 8.0):
+                out.append(Scenario(
+                    "an old burn, a long quiet time, a recent burn", interval,
+                    (Segment(_round_up(lw // 3, interval), min(1.0, k * th), 10.0),
+                     Segment(_round_up(2 * lw - lw // 3 - sw, interval), 0.0, 10.0),
+                     Segment(_round_up(sw, interval), min(1.0, 2 * th)))))
     for lv in _levels(alerts):
         for k in (0.85, 1.2):
             out.append(Scenario(f"constant error ratio {k:g}x a threshold", SHORT_INTERVAL,
                                 (Segment(SHORT_HORIZON // 2, min(1.0, k * lv)),)))
             out.append(Scenario(f"constant error ratio {k:g}x a threshold, for days",
                                 LONG_INTERVAL, (Segment(LONG_HORIZON // 2, min(1.0, k * lv)),)))
+    return out
+
+
+def _narrow(alerts: tuple[Alert, ...]) -> list[Scenario]:
+    """Shapes that change within a short window: a burn that halves for longer than it, errors
+    or traffic alternating minute by minute (or in the last minute before each evaluation), so
+    that ``irate``, a halved range and a halved short threshold behave differently."""
+    out = []
+    for sw, lw, th, interval in _pairs(alerts):
+        span = _round_up(lw + 2 * sw + 10, interval)
+        # Quiet heavy traffic first keeps the other pair's long window low (as in _fixed).
+        quiet = (Segment(_round_up(2 * lw, interval), 0.0, 10.0),)
+        for k in (1.5, 2.0, 3.5):
+            r = min(1.0, k * th)
+            out.append(Scenario("a burn that halves for longer than the short window",
+                                interval, (*quiet, Segment(_round_up(lw + 5, interval), r),
+                                           Segment(_round_up(2 * sw + 2, interval), r / 2))))
+        for k in (1.5, 3.0):
+            r = min(1.0, k * th)
+            if interval == SHORT_INTERVAL:
+                errs = (Segment(1, min(1.0, 2 * r)), Segment(1, 0.0))
+                traffic = (Segment(1, r), Segment(1, r, 10.0))
+                n = span // 2
+            else:
+                errs = (Segment(interval - 1, 0.0), Segment(1, min(1.0, 10 * r)))
+                traffic = (Segment(interval - 1, r), Segment(1, r, 10.0))
+                n = span // interval
+            out.append(Scenario("errors in alternate minutes", interval, quiet + errs * n))
+            out.append(Scenario("traffic alternating between 1x and 10x", interval,
+                                quiet + traffic * n))
+    return out
+
+
+def _pairs(alerts: tuple[Alert, ...]) -> list[tuple[int, int, float, int]]:
+    """(short, long window in minutes, short threshold, evaluation interval) of every pair:
+    pairs whose windows do not fit the short horizon are evaluated every LONG_INTERVAL."""
+    out = []
+    for a in alerts:
+        for p in a.pairs:
+            assert p.short is not None and p.long is not None
+            sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
+            interval = LONG_INTERVAL if 2 * lw + sw > SHORT_HORIZON else SHORT_INTERVAL
+            out.append((sw, lw, p.short.threshold or 0.01, interval))
     return out
 
 
@@ -161,15 +204,85 @@ def _random(alerts: tuple[Alert, ...], seed: int) -> list[Scenario]:
     return out
 
 
-def plan(alerts: tuple[Alert, ...]) -> Plan:
-    return _plan(alerts)
+def default_cache_dir() -> Path | None:
+    """Where plans are kept between runs: ``$MONCHECK_CACHE_DIR`` (empty: nowhere), else the
+    user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``) ``/moncheck/slo-plans``. Plans depend on
+    the model's code and the rule shape only, not on the repository."""
+    env = os.environ.get("MONCHECK_CACHE_DIR")
+    if env is not None:
+        return Path(env) / "slo-plans" if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "moncheck" / "slo-plans"
+
+
+def plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:
+    """The plan of one rule shape: from memory, else from ``cache_dir`` (a plan file written by
+    an earlier run of the same model code), else computed (and written there)."""
+    return _plan(alerts, cache_dir)
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(alerts: tuple[Alert, ...]) -> Plan:
+def _plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:
+    if cache_dir is None:
+        return _compute(alerts)
+    path = cache_dir / f"{_key(alerts)}.json"
+    got = _read(path)
+    if got is not None:
+        return got
+    out = _compute(alerts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(path, json.dumps(_to_json(out)))
+    except OSError:
+        pass  # a read-only checkout: the cache is an optimisation only
+    return out
+
+
+@functools.cache
+def _model_version() -> str:
+    """The planner's own code: a plan file is only read back by the code that wrote it."""
+    h = hashlib.sha256()
+    for mod in ("burnmodel.py", "scenarios.py"):
+        h.update((Path(__file__).parent / mod).read_bytes())
+    h.update(np.__version__.encode())
+    return h.hexdigest()[:16]
+
+
+def _key(alerts: tuple[Alert, ...]) -> str:
+    return hashlib.sha256(f"{_model_version()}\n{alerts!r}".encode()).hexdigest()[:32]
+
+
+def _to_json(p: Plan) -> dict:
+    return {"survivors": p.survivors, "total": p.total, "base": p.base_traffic,
+            "scenarios": [{"title": sc.title, "interval": sc.interval,
+                           "segments": [[g.minutes, g.ratio, g.traffic] for g in sc.segments],
+                           "checkpoints": sc.checkpoints,
+                           "firing": [[t, list(f)] for t, f in sc.firing.items()],
+                           "kills": sc.kills} for sc in p.scenarios]}
+
+
+def _read(path: Path) -> Plan | None:
+    """A plan file, or None when it is missing or not what _to_json writes."""
+    try:
+        # read_source: only a regular file, size-limited (never blocks on a FIFO).
+        d = json.loads(yamlpos.read_source(path, str(path)))
+        scs = [Scenario(str(x["title"]), int(x["interval"]),
+                        tuple(Segment(int(m), float(r), float(tr)) for m, r, tr in x["segments"]),
+                        [int(t) for t in x["checkpoints"]],
+                        {int(t): tuple(str(v) for v in f) for t, f in x["firing"]},
+                        [str(k) for k in x["kills"]]) for x in d["scenarios"]]
+        return Plan(scs, [str(v) for v in d["survivors"]], int(d["total"]), int(d["base"]))
+    except (yamlpos.LoadError, OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _compute(alerts: tuple[Alert, ...]) -> Plan:
     base = base_traffic(alerts)
     muts = mutants(alerts)
-    pool = _fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+    # _narrow only matters for windows of a few minutes (custom AlertWindows): it comes last,
+    # so the plans of the usual windows, which need none of it, do not change.
+    pool = (_fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+            + _narrow(alerts))
     left = set(range(len(muts)))
     scenarios: list[Scenario] = []
     refire = _refire(alerts, base)

@@ -13,9 +13,11 @@ from typing import Any
 
 from moncheck import yamlpos
 from moncheck.findings import Finding, Severity, error, warning
+from moncheck.slo import plugins
 from moncheck.slo.gofmt import parse_duration
 from moncheck.slo.model import SLO, AlertMeta, SpecFile
-from moncheck.slo.windows import DEFAULT_PERIOD_MS, SUPPORTED, for_period
+from moncheck.slo.settings import Settings
+from moncheck.slo.windows import Window, Windows, window_problem
 
 # Sloth's conventions.NameRegexp is ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$; this accepts every
 # name Sloth accepts (and, as moncheck always did, one-character names and a leading _ or -).
@@ -27,22 +29,23 @@ SLOTH_VERSION = "prometheus/v1"
 K8S_API, K8S_KIND = "sloth.slok.dev/v1", "PrometheusServiceLevel"
 _K8S_KEYS = {"errorQuery": "error_query", "totalQuery": "total_query",
              "errorRatioQuery": "error_ratio_query", "pageAlert": "page_alert",
-             "ticketAlert": "ticket_alert", "sloPlugins": "slo_plugins"}
+             "ticketAlert": "ticket_alert", "sloPlugins": "slo_plugins",
+             "sloPeriod": "slo_period"}
 OPENSLO_VERSIONS = ("openslo/v1", "openslo/v1alpha")
 CHECK = "slo/spec"
 
-_SPEC_KEYS = {"version", "service", "labels", "slos"}
-_SLO_KEYS = {"name", "objective", "description", "labels", "sli", "alerting"}
+# `slo_period` is moncheck's: Sloth only has the CLI's --default-slo-period (and ignores it).
+_SPEC_KEYS = {"version", "service", "labels", "slos", "slo_period"}
+_SLO_KEYS = {"name", "objective", "description", "labels", "sli", "alerting", "plugins"}
 _ALERTING_KEYS = {"name", "labels", "annotations", "page_alert", "ticket_alert"}
 _ALERT_KEYS = {"disable", "labels", "annotations", "for"}
-# Sloth plugin whose only effect (a `for:` on the alerts) moncheck supports natively.
-ALERT_FOR_PLUGIN = "sloth.dev/contrib/alert_for/v1"
 
 
 class _Errors:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, settings: Settings | None = None) -> None:
         self.path = path
         self.items: list[Finding] = []
+        self.settings = settings or Settings()
 
     def add(self, line: int, message: str, check: str = CHECK, hint: str = "") -> None:
         self.items.append(error(check, self.path, line, message, hint))
@@ -55,19 +58,22 @@ class _Errors:
         return sum(1 for f in self.items if f.severity == Severity.ERROR)
 
 
-def load_file(path: Path, display: str) -> tuple[SpecFile, list[Finding]]:
+def load_file(path: Path, display: str,
+              settings: Settings | None = None) -> tuple[SpecFile, list[Finding]]:
     """Load one spec file. Findings are structural errors; SLOs with errors are left out."""
     try:
         docs = yamlpos.load_all(path, display)
     except yamlpos.LoadError as e:
         return SpecFile(display, path.stem), [error(CHECK, display, e.line, e.message)]
-    return parse_docs(docs, display, path.stem)
+    return parse_docs(docs, display, path.stem, settings)
 
 
-def parse_docs(docs: list[Any], display: str, stem: str) -> tuple[SpecFile, list[Finding]]:
-    """The SLOs of a spec file's loaded documents (the inventory's record of it)."""
+def parse_docs(docs: list[Any], display: str, stem: str,
+               settings: Settings | None = None) -> tuple[SpecFile, list[Finding]]:
+    """The SLOs of a spec file's loaded documents (the inventory's record of it); periods and
+    alert windows come from ``settings`` (the policy's ``slo`` section; default: built-in)."""
     spec = SpecFile(display, stem)
-    errs = _Errors(display)
+    errs = _Errors(display, settings)
     docs = [d for d in docs if d is not None]
     if not docs:
         errs.add(1, "empty spec file")
@@ -178,7 +184,8 @@ def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
                  f"(expected {SLOTH_VERSION!r})")
         return []
     _unknown(doc, _SPEC_KEYS | {"slo_plugins"}, "", errs)
-    _check_plugins(doc.get("slo_plugins"), yamlpos.line_of(doc, "slo_plugins"), errs)
+    group = plugins.parse(doc.get("slo_plugins"), yamlpos.line_of(doc, "slo_plugins"),
+                          "slo_plugins: ", errs.add)
     service = doc.get("service")
     if not isinstance(service, str) or not service:
         errs.add(yamlpos.line_of(doc, "service"), "service is required")
@@ -187,6 +194,7 @@ def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
         errs.add(yamlpos.line_of(doc, "service"), f'invalid service "{service}" (must match'
                  f" {NAME_RE.pattern})")
     labels = _str_map(doc.get("labels"), "", errs, "labels", line=yamlpos.line_of(doc, "labels"))
+    period = _sloth_period(doc, errs)
     slos = doc.get("slos")
     if not isinstance(slos, list) or not slos:
         errs.add(yamlpos.line_of(doc, "slos"), "at least one SLO is required in `slos`")
@@ -195,28 +203,37 @@ def _load_sloth(doc: Any, errs: _Errors) -> list[SLO]:
     for i, node in enumerate(slos):
         line = (yamlpos.item_lines(slos)[i] if isinstance(slos, yamlpos.LocList)
                 else yamlpos.line_of(doc, "slos"))
-        slo = _load_sloth_slo(node, service, labels, line, errs)
-        if slo is not None:
+        slo = _load_sloth_slo(node, service, labels, line, errs, group)
+        if slo is not None and period is not None:
+            slo.period_ms, slo.windows = period, errs.settings.windows[period]
             out.append(slo)
     return out
 
 
-def _check_plugins(node: Any, line: int, errs: _Errors) -> None:
-    if node is None:
-        return
-    chain = node.get("chain") if isinstance(node, dict) else None
-    if not isinstance(chain, list):
-        errs.add(line, "slo_plugins: expected a mapping with a `chain` list")
-        return
-    for i, p in enumerate(chain):
-        pid = p.get("id") if isinstance(p, dict) else None
-        if pid != ALERT_FOR_PLUGIN:
-            errs.add(yamlpos.item_lines(chain)[i], f"slo_plugins: plugin {pid!r} is not supported by "
-                     f"moncheck (only {ALERT_FOR_PLUGIN}, whose `for:` is built in)")
+def _sloth_period(doc: dict, errs: _Errors) -> int | None:
+    """The spec's ``slo_period`` or the policy's ``default_period`` (Sloth's
+    ``--default-slo-period``); None (an error at its line) when no windows exist for it."""
+    st = errs.settings
+    v = doc.get("slo_period")
+    if v is None:
+        # An unusable default is reported once, at the policy's line (settings.load).
+        return st.default_period_ms if st.period_error(st.default_period_ms) is None else None
+    line = yamlpos.line_of(doc, "slo_period")
+    try:
+        ms = parse_duration(str(v))
+    except ValueError as e:
+        errs.add(line, f"invalid slo_period {v!r}: {e}")
+        return None
+    why = st.period_error(ms)
+    if why is not None:
+        errs.add(line, f"slo_period: {why}", hint="add an AlertWindows file for it to the "
+                 "policy's slo.alert_windows")
+        return None
+    return ms
 
 
 def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: int,
-                    errs: _Errors) -> SLO | None:
+                    errs: _Errors, group: plugins.Chain | None = None) -> SLO | None:
     if not isinstance(node, dict):
         errs.add(line, "each SLO must be a mapping")
         return None
@@ -237,11 +254,17 @@ def _load_sloth_slo(node: Any, service: str, spec_labels: dict[str, str], line: 
         desc = ""
     labels = _merge(spec_labels, _str_map(node.get("labels"), where, errs, "labels",
                                           line=yamlpos.line_of(node, "labels")))
-    slo = SLO(service=service, name=name, objective=objective or 0.0, period_ms=DEFAULT_PERIOD_MS,
+    slo = SLO(service=service, name=name, objective=objective or 0.0,
+              period_ms=errs.settings.default_period_ms,
               description=desc, labels=labels, path=errs.path, line=line)
     slo.lines["objective"] = yamlpos.line_of(node, "objective")
     _load_sloth_sli(node.get("sli"), yamlpos.line_of(node, "sli"), where, slo, errs)
     _load_sloth_alerting(node.get("alerting"), yamlpos.line_of(node, "alerting"), where, slo, errs)
+    chain = plugins.parse(node.get("plugins"), yamlpos.line_of(node, "plugins"),
+                          f"{where}plugins: ", errs.add)
+    if chain is not None and group is not None:
+        meta = plugins.metadata_labels(group, chain, where, errs.add, errs.warn)
+        slo.meta_labels = meta or {}
     return slo if errs.count() == before else None
 
 
@@ -361,23 +384,34 @@ def _q(node: Any) -> tuple[str | None, int]:
     return None, yamlpos.line_of(node)
 
 
-def _load_openslo(docs: list[Any], errs: _Errors) -> list[SLO]:
-    slis = {d["metadata"]["name"]: d for d in docs
-            if isinstance(d, dict) and d.get("kind") == "SLI"
+def _named(docs: list[Any], kind: str) -> dict[str, Any]:
+    return {d["metadata"]["name"]: d for d in docs
+            if isinstance(d, dict) and d.get("kind") == kind
             and isinstance(d.get("metadata"), dict) and "name" in d["metadata"]}
+
+
+_OPENSLO_OTHER = ("SLI", "Service", "DataSource", "AlertPolicy", "AlertCondition",
+                  "AlertNotificationTarget")
+
+
+def _load_openslo(docs: list[Any], errs: _Errors) -> list[SLO]:
+    slis = _named(docs, "SLI")
+    refs = {"AlertPolicy": _named(docs, "AlertPolicy"),
+            "AlertCondition": _named(docs, "AlertCondition")}
     out: list[SLO] = []
     for doc in docs:
-        if not isinstance(doc, dict) or doc.get("kind") in ("SLI", "Service", "DataSource"):
+        if not isinstance(doc, dict) or doc.get("kind") in _OPENSLO_OTHER:
             continue
         if doc.get("apiVersion") not in OPENSLO_VERSIONS or doc.get("kind") != "SLO":
             errs.add(yamlpos.line_of(doc) if isinstance(doc, dict) else 1, "unsupported OpenSLO document "
                      f"{doc.get('apiVersion')!r}/{doc.get('kind')!r} (expected openslo/v1 SLO)")
             continue
-        out.extend(_load_openslo_slo(doc, slis, errs))
+        out.extend(_load_openslo_slo(doc, slis, refs, errs))
     return out
 
 
-def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO]:
+def _load_openslo_slo(doc: Any, slis: dict[str, Any], refs: dict[str, dict[str, Any]],
+                      errs: _Errors) -> list[SLO]:
     meta, spec = doc.get("metadata"), doc.get("spec")
     name = meta.get("name") if isinstance(meta, dict) else None
     where = f'invalid slo "{name}": ' if isinstance(name, str) else "invalid slo: "
@@ -407,6 +441,8 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
     before = errs.count()
     _openslo_unsupported(spec, where, errs)
     period_ms = _openslo_period(spec, where, errs)
+    policies = (_openslo_policies(spec, period_ms, refs, where, errs)
+                if period_ms is not None else None)
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or not objectives:
         errs.add(yamlpos.line_of(spec, "objectives"), f"{where}at least one objective is required")
@@ -440,6 +476,10 @@ def _load_openslo_slo(doc: Any, slis: dict[str, Any], errs: _Errors) -> list[SLO
         slo = SLO(service=service, name=f"{name}-{i}", objective=objective, period_ms=period_ms,
                   description=spec.get("description") or "", spec_version=doc["apiVersion"],
                   mode="cli-gen-openslo", path=errs.path, line=yamlpos.line_of(doc), labels={})
+        if policies is not None:
+            slo.page, slo.ticket, slo.windows = policies
+        else:
+            _default_openslo_alerts(slo, errs.settings, yamlpos.line_of(doc))
         slo.lines["objective"] = yamlpos.line_of(obj, "target") if "target" in obj else yamlpos.line_of(obj)
         if bad is not None:
             slo.error_query, slo.total_query = bad, total
@@ -472,7 +512,8 @@ def _openslo_unsupported(spec: Any, where: str, errs: _Errors) -> None:
 def _openslo_period(spec: Any, where: str, errs: _Errors) -> int | None:
     tw = spec.get("timeWindow") or spec.get("timeWindows")
     if tw is None:
-        return DEFAULT_PERIOD_MS
+        st = errs.settings
+        return st.default_period_ms if st.period_error(st.default_period_ms) is None else None
     if not isinstance(tw, list) or len(tw) != 1 or not isinstance(tw[0], dict):
         errs.add(yamlpos.line_of(spec, "timeWindow"), f"{where}timeWindow must hold exactly one window")
         return None
@@ -486,9 +527,171 @@ def _openslo_period(spec: Any, where: str, errs: _Errors) -> int | None:
     except ValueError as e:
         errs.add(yamlpos.line_of(w), f"{where}invalid timeWindow: {e}")
         return None
-    if for_period(ms) is None:
-        from moncheck.slo.gofmt import prom_duration
-        ok = ", ".join(prom_duration(p) for p in sorted(SUPPORTED))
-        errs.add(yamlpos.line_of(w), f"{where}unsupported SLO period {prom_duration(ms)} (supported: {ok})")
+    why = errs.settings.period_error(ms)
+    if why is not None:
+        errs.add(yamlpos.line_of(w), f"{where}{why}")
         return None
     return ms
+
+
+# ---------------------------------------------------------------- OpenSLO alerts
+
+
+def _camel(text: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", text) if p)
+
+
+def _default_openslo_alerts(slo: SLO, st: Settings, line: int) -> None:
+    """No alertPolicies: the policy's default page and ticket alerts, on the period's windows
+    (Sloth itself generates no alerts for OpenSLO specs)."""
+    slo.windows = st.windows[slo.period_ms]
+    name = _camel(f"{slo.service}-{slo.name}") + st.name_suffix
+    slo.page, slo.ticket = (
+        AlertMeta(name=name, disable=d.disable, for_=d.for_, labels=dict(d.labels),
+                  annotations=dict(d.annotations), line=line) for d in (st.page, st.ticket))
+
+
+def _ref(node: Any, key: str, kind: str, refs: dict[str, dict[str, Any]], where: str,
+         errs: _Errors) -> Any:
+    """An inline OpenSLO object of ``kind``, or the document ``node[key]`` names."""
+    if not isinstance(node, dict):
+        errs.add(yamlpos.line_of(node), f"{where}expected a {kind} or a {key}")
+        return None
+    if key in node:
+        got = refs[kind].get(node[key]) if isinstance(node[key], str) else None
+        if got is None:
+            errs.add(yamlpos.line_of(node, key), f"{where}{key} {node[key]!r}: no {kind} "
+                     "document of that name in this file")
+        return got
+    if node.get("kind") != kind:
+        errs.add(yamlpos.line_of(node, "kind" if "kind" in node else None),
+                 f"{where}expected kind {kind} (or {key}), got {node.get('kind')!r}")
+        return None
+    return node
+
+
+def _openslo_policies(spec: Any, period_ms: int, refs: dict[str, dict[str, Any]], where: str,
+                      errs: _Errors) -> tuple[AlertMeta | None, AlertMeta | None, Windows] | None:
+    """``alertPolicies``: the first is the page, the second the ticket. Each holds two burn-rate
+    conditions, the quick and the slow window pair of a multi-window multi-burn-rate alert."""
+    node = spec.get("alertPolicies")
+    if node is None:
+        return None
+    base = errs.settings.windows[period_ms]
+    if node == []:  # explicitly none: no alerts (not the policy's defaults)
+        return None, None, base
+    if not isinstance(node, list) or not 1 <= len(node) <= 2:
+        errs.add(yamlpos.line_of(spec, "alertPolicies"), f"{where}alertPolicies must list one or "
+                 "two alert policies (the page, then the ticket)")
+        return None, None, base
+    metas: list[AlertMeta | None] = [None, None]
+    pairs: list[tuple[Window, Window] | None] = [None, None]
+    for i, item in enumerate(node):
+        sev = ("page", "ticket")[i]
+        pw = f"{where}alertPolicies[{i}] ({sev}): "
+        pol = _ref(item, "alertPolicyRef", "AlertPolicy", refs, pw, errs)
+        if pol is None:
+            continue
+        got = _openslo_policy(pol, period_ms, refs, pw, errs)
+        if got is not None:
+            metas[i], pairs[i] = got
+    page, ticket = pairs
+    windows = Windows(period_ms, *(page or (base.page_quick, base.page_slow)),
+                      *(ticket or (base.ticket_quick, base.ticket_slow)))
+    return metas[0], metas[1], windows
+
+
+def _openslo_policy(pol: dict, period_ms: int, refs: dict[str, dict[str, Any]], where: str,
+                    errs: _Errors) -> tuple[AlertMeta, tuple[Window, Window]] | None:
+    meta, pspec = pol.get("metadata"), pol.get("spec")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(name, str) or not ALERT_NAME_RE.match(name):
+        errs.add(yamlpos.line_of(meta if isinstance(meta, dict) else pol, "name"),
+                 f"{where}metadata.name is required (the alert name)")
+        return None
+    if not isinstance(pspec, dict) or not isinstance(pspec.get("conditions"), list):
+        errs.add(yamlpos.line_of(pol, "spec"), f"{where}spec.conditions is required")
+        return None
+    if pspec.get("alertWhenNoData") is True:
+        errs.warn(yamlpos.line_of(pspec, "alertWhenNoData"), f"{where}alertWhenNoData is not "
+                  "supported: a burn-rate alert has no value without data (add an absent() "
+                  "alert by hand)")
+    conds = pspec["conditions"]
+    got = []
+    for j, c in enumerate(conds):
+        cw = f"{where}conditions[{j}]: "
+        cond = _ref(c, "conditionRef", "AlertCondition", refs, cw, errs)
+        if cond is not None:
+            got.append(_burn_condition(cond, period_ms, cw, errs))
+    if any(g is None for g in got):
+        return None
+    if len(got) != 2:
+        errs.add(yamlpos.line_of(pspec, "conditions"), f"{where}exactly two burn-rate conditions "
+                 f"are required (the quick and the slow window pair), got {len(got)}")
+        return None
+    (qw, qsev, qfor, qline), (sw, ssev, sfor, _) = sorted(
+        (g for g in got if g is not None), key=lambda g: g[0].long_ms)
+    if qw.long_ms == sw.long_ms:
+        errs.add(qline, f"{where}the two conditions need different lookbackWindows")
+        return None
+    if (qw.burn_rate or 0) <= (sw.burn_rate or 0):
+        errs.add(qline, f"{where}the shorter lookbackWindow needs the higher threshold (a quick "
+                 "pair catches a fast burn, the slow pair a slower one)")
+        return None
+    if qsev != ssev or qfor != sfor:
+        errs.add(qline, f"{where}both conditions must have the same severity and alertAfter "
+                 "(one alert has one set of labels and one `for`)")
+        return None
+    labels = {"severity": qsev} if qsev else {}
+    desc = pspec.get("description")
+    annotations = {"description": desc} if isinstance(desc, str) and desc else {}
+    return (AlertMeta(name=name, for_=qfor, labels=labels, annotations=annotations,
+                      line=yamlpos.line_of(pol)), (qw, sw))
+
+
+def _burn_condition(cond: dict, period_ms: int, where: str,
+                    errs: _Errors) -> tuple[Window, str | None, str | None, int] | None:
+    cspec = cond.get("spec")
+    c = cspec.get("condition") if isinstance(cspec, dict) else None
+    line = yamlpos.line_of(cond)
+    if not isinstance(c, dict):
+        errs.add(line, f"{where}spec.condition is required")
+        return None
+    if str(c.get("kind", "")).lower() != "burnrate":
+        errs.add(yamlpos.line_of(c, "kind" if "kind" in c else None), f"{where}condition kind "
+                 f"{c.get('kind')!r} is not supported (only burnrate)")
+        return None
+    op = c.get("op", "gt")
+    if op not in ("gt", "gte"):
+        errs.add(yamlpos.line_of(c, "op"), f"{where}op {op!r} is not supported: a burn-rate alert "
+                 "fires above its threshold (gt; gte is read as gt)")
+        return None
+    thr = c.get("threshold")
+    if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not thr > 0:
+        errs.add(yamlpos.line_of(c, "threshold" if "threshold" in c else None),
+                 f"{where}threshold must be a positive number (the burn rate)")
+        return None
+    try:
+        long = parse_duration(str(c.get("lookbackWindow")))
+        after = c.get("alertAfter")
+        if after is not None:
+            parse_duration(str(after))
+    except ValueError as e:
+        errs.add(yamlpos.line_of(c, "lookbackWindow"), f"{where}invalid duration: {e}")
+        return None
+    # The short window is 1/12 of the long one, as in the Google SRE workbook (and Sloth's
+    # 5m/1h, 30m/6h, 2h/1d, 6h/3d).
+    short = long // 12
+    why = window_problem(short) if long % 12 == 0 else "its twelfth is not a whole duration"
+    if why is None and long >= period_ms:
+        why = "it is not shorter than the SLO period"
+    if why is not None:
+        errs.add(yamlpos.line_of(c, "lookbackWindow"), f"{where}lookbackWindow "
+                 f"{c.get('lookbackWindow')}: {why} (the short window is 1/12 of it; use a "
+                 "multiple of 24m)")
+        return None
+    sev = cspec.get("severity") if isinstance(cspec, dict) else None
+    window = Window(float(thr) * (long / 3_600_000) * 100 / (period_ms / 3_600_000), short, long,
+                    burn_rate=float(thr))
+    return (window, str(sev) if sev is not None else None,
+            str(after) if after is not None else None, yamlpos.line_of(c, "lookbackWindow"))

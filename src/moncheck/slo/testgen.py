@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from moncheck.slo import promql
@@ -31,6 +32,7 @@ from moncheck.slo.rules import (
     Info,
     Rule,
     alert_rules,
+    meta_rules,
     sli_metric,
     slo_labels,
     windows_of,
@@ -126,26 +128,29 @@ def _expected(slo: SLO, info: Info, rules: list[Rule]) -> dict[str, list[Any]] |
     return out
 
 
-def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
-              group_order: list[str]) -> tuple[list[TestFile], str]:
-    """The promtool test files for one SLO, or ([], reason) when it cannot be tested.
+def slo_tests(slo: SLO, catalog: Catalog | None, info: Info, group_order: list[str],
+              cache_dir: Path | None = None) -> tuple[list[TestFile], str, list[str]]:
+    """The promtool test files for one SLO, or ([], reason) when it cannot be tested, and the
+    modelled mutants no scenario kills (none for the built-in windows; see docs/slo.md).
 
     ``group_order`` (every group of the rule file, in file order) becomes each test's
     ``group_eval_order``: without it promtool 2.x evaluates groups in random order, so an alert
     sometimes reads the SLI recorded one evaluation earlier and fires a minute late.
     """
     if slo.total_query and promql.top_level_grouping(promql.fill_window(slo.total_query, "5m")):
-        return [], "the SLI keeps labels (aggregate without `by` to get one series)"
+        return [], "the SLI keeps labels (aggregate without `by` to get one series)", []
     work, why = synthesise(slo, catalog)
     if work is None:
-        return [], why
+        return [], why, []
     rules = alert_rules(slo, windows_of(slo))
     files = []
+    survivors: list[str] = []
     if rules:
         exp = _expected(slo, info, rules)
         if isinstance(exp, str):
-            return [], exp
-        plan = scen.plan(model_alerts(slo, rules))
+            return [], exp, []
+        plan = scen.plan(model_alerts(slo, rules), cache_dir)
+        survivors = plan.survivors
         for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
             tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
                      for sc in plan.scenarios if sc.interval == interval]
@@ -154,7 +159,7 @@ def slo_tests(slo: SLO, catalog: Catalog | None, info: Info,
     period = _period_test(slo, info, work)
     if period is not None:
         files.append(TestFile(".period", _minutes(PERIOD_INTERVAL_MIN), [period], group_order))
-    return files, "" if rules else NO_ALERTS
+    return files, "" if rules else NO_ALERTS, survivors
 
 
 def _alert_group(slo: SLO, sc: scen.Scenario, work: Workload, base: int,
@@ -185,7 +190,9 @@ def _period_test(slo: SLO, info: Info, work: Workload) -> dict[str, Any] | None:
     if budget <= 0:
         return None
     p = slo.period_ms // 60_000
-    step = PERIOD_SAMPLE_MIN
+    # Two samples at least in the shortest window, also left-open (Prometheus 3): a 2m window
+    # (Sloth's examples/windows/custom-30d.yaml) needs one-minute samples.
+    step = min(PERIOD_SAMPLE_MIN, windows_of(slo).all_windows_ms()[0] // 120_000)
     cuts = [_even(p // 4), _even(3 * p // 4)]
     horizon = _even(9 * p // 8 + PERIOD_INTERVAL_MIN)
     t = (horizon // PERIOD_INTERVAL_MIN) * PERIOD_INTERVAL_MIN
@@ -203,30 +210,35 @@ def _period_test(slo: SLO, info: Info, work: Workload) -> dict[str, Any] | None:
     period_ratio = sum(level_at(e) for e in evals) / len(evals)
     ids = slo.id_labels()
     labels = {**ids, **slo_labels(slo, info)}
+    # A recorded series has its expression's labels, then the rule's (info_labels included).
+    meta = {r.record: r.labels for r in meta_rules(slo, windows_of(slo), info)}
     flt = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(ids.items())) + "}"
     burn = period_ratio / budget
     current = level_at(t) / budget
     period_labels = {**labels, WINDOW_LABEL: prom_duration(slo.period_ms)}
+    short_labels = {**labels, WINDOW_LABEL: prom_duration(windows_of(slo).page_quick.short_ms)}
     checks: list[tuple[str, float, dict[str, str]]] = [
         (f"round(1000 * {sli_metric(slo.period_ms)}{flt} / {go_float(budget)})", burn,
          period_labels),
         # The burn rates keep the window label of the SLI they divide (group_left).
-        (f"round(1000 * slo:period_burn_rate:ratio{flt})", burn, period_labels),
-        (f"round(1000 * slo:period_error_budget_remaining:ratio{flt})", 1 - burn, period_labels),
+        (f"round(1000 * slo:period_burn_rate:ratio{flt})", burn,
+         {**period_labels, **meta["slo:period_burn_rate:ratio"]}),
+        (f"round(1000 * slo:period_error_budget_remaining:ratio{flt})", 1 - burn,
+         {**period_labels, **meta["slo:period_burn_rate:ratio"],
+          **meta["slo:period_error_budget_remaining:ratio"]}),
         (f"round(1000 * slo:current_burn_rate:ratio{flt})", current,
-         {**labels, WINDOW_LABEL: prom_duration(windows_of(slo).page_quick.short_ms)}),
+         {**short_labels, **meta["slo:current_burn_rate:ratio"]}),
     ]
     for v in (burn, 1 - burn, current):
         if abs(1000 * v - math.floor(1000 * v) - 0.5) < 0.05:
             return None  # too close to a rounding boundary to assert
     ratio = slo.objective / 100
     exact: list[tuple[str, str, dict[str, str]]] = [
-        (f"slo:objective:ratio{flt}", go_float(ratio), labels),
-        (f"slo:error_budget:ratio{flt}", go_float(1 - ratio), labels),
-        (f"slo:time_period:days{flt}", go_float(slo.period_ms / 86_400_000), labels),
-        (f"sloth_slo_info{flt}", "1", {**labels, "sloth_version": info.version,
-                                       "sloth_mode": slo.mode, "sloth_spec": slo.spec_version,
-                                       "sloth_objective": go_float(slo.objective)}),
+        (f"slo:objective:ratio{flt}", go_float(ratio), meta["slo:objective:ratio"]),
+        (f"slo:error_budget:ratio{flt}", go_float(1 - ratio), meta["slo:error_budget:ratio"]),
+        (f"slo:time_period:days{flt}", go_float(slo.period_ms / 86_400_000),
+         meta["slo:time_period:days"]),
+        (f"sloth_slo_info{flt}", "1", meta["sloth_slo_info"]),
     ]
     expr_tests = [{"expr": e, "eval_time": _minutes(t),
                    "exp_samples": [{"labels": _labels_text(lb), "value": round(1000 * v)}]}
