@@ -99,3 +99,13 @@ def test_resolved_slack_is_green() -> None:
     r["body"]["attachments"][0]["color"] = "danger"
     got = [f.text() for f in content.check(r, alert, TEMPLATES)]
     assert len(got) == 1 and "danger on a resolved notification (expected good)" in got[0]
+
+
+def test_slack_colour_follows_the_group_not_the_one_resolved_instance() -> None:
+    # One instance resolved while another of its group still fires: Alertmanager sends a firing
+    # message (`.Status` is the group's), so a firing colour is right (seen in a serial drill run).
+    r = golden("slack-critical", "slack")
+    r["body"]["attachments"][0]["color"] = "danger"
+    assert content.check(r, {**ALERT, "status": "resolved", "group_status": "firing"}, TEMPLATES) == []
+    got = [f.text() for f in content.check(r, {**ALERT, "status": "resolved", "group_status": "resolved"}, TEMPLATES)]
+    assert len(got) == 1 and "danger on a resolved notification (expected good)" in got[0]

@@ -123,13 +123,15 @@ def check(record: dict[str, Any], alert: dict[str, Any], templates: Templates) -
         readable("title", att.get("title"))
         readable("text", att.get("text"), must=("summary", "description", "runbook_url"))
         color = str(att.get("color") or "")
-        if status == "resolved" and color not in ("good", "#2eb886"):
+        # Slack colours the whole message by the group's status (`.Status`), not by one alert's.
+        group = str(alert.get("group_status") or status)
+        if group == "resolved" and color not in ("good", "#2eb886"):
             bad("color", f"{color or 'no colour'} on a resolved notification (expected good)")
-        elif status == "firing" and color in ("", "good"):
+        elif group == "firing" and color in ("", "good"):
             bad("color", f"{color or 'no colour'} on a firing {labels.get('severity')} alert")
-        elif status == "firing" and labels.get("severity") == "critical" and color != "danger":
+        elif group == "firing" and labels.get("severity") == "critical" and color != "danger":
             bad("color", f"{color} on a firing critical alert (expected danger)")
-        elif status == "firing" and labels.get("severity") != "critical" and color == "danger":
+        elif group == "firing" and labels.get("severity") != "critical" and color == "danger":
             bad("color", f"danger on a firing {labels.get('severity')} alert: every severity looks critical")
     elif integration == "pagerduty":
         payload = body.get("payload") or {}
@@ -168,5 +170,7 @@ def alert_of(records: list[dict[str, Any]], record: dict[str, Any], fingerprint:
     for s in near[:3]:
         for a in s.get("alerts") or []:
             if fingerprint is None or a.get("fingerprint") == fingerprint:
-                return dict(a)
+                # The group's status too: a message about a group that still has a firing
+                # instance is a firing message, also for this instance when it has resolved.
+                return {**a, "group_status": s.get("status")}
     return None
