@@ -8,6 +8,7 @@ browser. Everything is on loopback, on a stack of its own (``telemetry_stack``).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -45,7 +46,10 @@ def browser() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="moncheck-chromium-")
     try:
         with sync_playwright() as pw:
-            ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=FLAGS)
+            # TMPDIR: Chromium's singleton folder (org.chromium.Chromium.*) goes into the profile,
+            # which is removed, instead of being left in /tmp.
+            ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
+                                                        env={**os.environ, "TMPDIR": profile})
             try:
                 yield ctx
             finally:

@@ -51,7 +51,8 @@ def page() -> Iterator[tuple[str, str]]:
 def _lhci(url: str) -> subprocess.CompletedProcess[str]:
     work = tempfile.mkdtemp(prefix="moncheck-lhci-")
     try:
-        env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": work, "LHCI_NO_LIGHTHOUSERC": "1"}
+        # TMPDIR: Chromium's singleton folder and lighthouse's own files stay in `work` (removed).
+        env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": work, "LHCI_NO_LIGHTHOUSERC": "1", "TMPDIR": work}
         flags = " ".join([*FLAGS, f"--user-data-dir={work}/profile"])
         collect = subprocess.run([str(LHCI), "collect", f"--config={CONFIG}", f"--url={url}", "--numberOfRuns=1",
                                   # Observed timings: on loopback a simulated network model would smooth

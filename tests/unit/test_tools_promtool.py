@@ -222,3 +222,13 @@ def test_test_files_are_split_into_balanced_calls_in_their_order() -> None:
     assert _balanced(list("abcde"), cost, 2) == [["a", "b", "d"], ["c", "e"]]  # 8 and 7
     assert _balanced(["a"], cost, 4) == [["a"]]
     assert _balanced(list("abcde"), cost, 1) == [list("abcde")]
+
+
+def test_a_tool_runs_with_a_temporary_folder_of_its_own_that_is_removed() -> None:
+    # promtool keeps its test TSDB (test_storage*) in TMPDIR; a killed promtool left it in /tmp.
+    from moncheck.tools import run
+
+    done = run(["sh", "-c", 'echo "$TMPDIR"; mkdir "$TMPDIR/test_storage1"'])
+    tmp = Path(done.stdout.strip())
+    assert done.returncode == 0 and tmp.name.startswith("moncheck-tool-")
+    assert not tmp.exists()

@@ -6,8 +6,11 @@ The binaries come from the selected toolchain (``moncheck.toolchain``: ``MONCHEC
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -36,10 +39,22 @@ def run(argv: list[str], cwd: Path | None = None,
     """Run a tool with stdout and stderr merged (keeps their interleaving, which the parsers
     rely on to attribute errors to the file being checked). Safe to call from threads: every
     running tool is registered so that ``stop_all`` can end them on an interrupt; a tool that
-    outlives ``timeout`` seconds is killed and ``ToolTimeout`` raised."""
+    outlives ``timeout`` seconds is killed and ``ToolTimeout`` raised.
+
+    Each run has a temporary folder of its own as TMPDIR, removed when the run ends: promtool
+    keeps a test TSDB (``test_storage*``) there, which a killed promtool (timeout, Ctrl-C,
+    ``moncheck mutate`` stopping) would otherwise leave in /tmp."""
+    tmp = tempfile.mkdtemp(prefix="moncheck-tool-")
+    try:
+        return _run(argv, cwd, timeout, {**os.environ, "TMPDIR": tmp})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(argv: list[str], cwd: Path | None, timeout: float, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     try:
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, errors="replace")
+                                text=True, errors="replace", env=env)
     except FileNotFoundError:
         raise ToolMissing(Path(argv[0]).name) from None
     with _LIVE_LOCK:
