@@ -28,6 +28,7 @@ import yaml
 from moncheck import alertmanager as am
 from moncheck import yamlpos
 from moncheck import promql
+from moncheck.promapi import ApiError, Prometheus
 from moncheck.drills import content, predict
 from moncheck.drills.compress import parse_duration_ms
 from moncheck.drills.locust_proc import LocustRun
@@ -676,24 +677,23 @@ def _read_notifications(stack: Any, obs: Observer, res: DrillResult) -> None:
         a.failures += a.content_findings
 
 
+def _scalar(stack: Any, expr: str) -> float | None:
+    """An instant query's single value on the stack; None when empty or Prometheus cannot say."""
+    try:
+        return Prometheus(stack.prometheus_url, timeout=5).scalar(expr)
+    except (ApiError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 def _data_age_s(stack: Any, scrape_s: float) -> float:
     """How long the stack's Prometheus has been scraping: the most samples of any ``up`` series."""
-    try:
-        body = requests.get(f"{stack.prometheus_url}/api/v1/query",
-                            params={"query": "max(count_over_time(up[1d]))"}, timeout=5).json()
-        return float(body["data"]["result"][0]["value"][1]) * scrape_s
-    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
-        return time.monotonic() - stack.started_at
+    samples = _scalar(stack, "max(count_over_time(up[1d]))")
+    return samples * scrape_s if samples is not None else time.monotonic() - stack.started_at
 
 
 def _scrape_skew_s(stack: Any, seconds: float) -> float:
     """The longest scrape of the last ``seconds`` on the stack (0 when Prometheus cannot say)."""
-    try:
-        body = requests.get(f"{stack.prometheus_url}/api/v1/query", timeout=5, params={
-            "query": f"max(max_over_time(scrape_duration_seconds[{max(1, math.ceil(seconds))}s]))"}).json()
-        return float(body["data"]["result"][0]["value"][1])
-    except (requests.RequestException, ValueError, KeyError, IndexError, TypeError):
-        return 0.0
+    return _scalar(stack, f"max(max_over_time(scrape_duration_seconds[{max(1, math.ceil(seconds))}s]))") or 0.0
 
 
 def _predict(stack: Any, drill: Drill, timings: Timings, res: DrillResult, traffic_s: float) -> None:
@@ -705,10 +705,8 @@ def _predict(stack: Any, drill: Drill, timings: Timings, res: DrillResult, traff
     """
     def exists(selector: str) -> bool:
         try:
-            body = requests.get(f"{stack.prometheus_url}/api/v1/query",
-                                params={"query": f"count({selector})"}, timeout=5).json()
-            return bool(body["data"]["result"])
-        except (requests.RequestException, ValueError, KeyError):
+            return bool(Prometheus(stack.prometheus_url, timeout=5).query(f"count({selector})"))
+        except (ApiError, ValueError, KeyError):
             return True  # unknown: assume the window model (the larger floor is then reported)
     t = drill.traffic
     scrape_s = timings.scrape_ms / 1000

@@ -17,6 +17,7 @@ import yaml
 
 from moncheck import atomic, yamlpos
 from moncheck.drills import compress as cz
+from moncheck.smoke.targets import load_env_file  # the one uptime parser (durations as "30s" too)
 
 SD_KEYS_SUFFIX = "_sd_configs"
 # Connection details that make no sense against local plain-HTTP processes.
@@ -229,8 +230,6 @@ def uptime_interval(repo: Path, speed: float) -> float:
     ``monitoring/uptime/local.yml`` (every check then has at least its production number of
     samples per window), divided by the speed, never below ``UPTIME_FLOOR_S``.
     """
-    from moncheck.smoke.targets import load_env_file  # the one uptime parser (durations as "30s" too)
-
     path = repo / "monitoring/uptime/local.yml"
     intervals: list[float] = []
     if path.exists():
