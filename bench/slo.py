@@ -58,7 +58,7 @@ def _once(n: int) -> tuple[float, float, float, float, float, float, float, int,
     from moncheck.slo import scenarios
     with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as cache:
         os.environ["MONCHECK_CACHE_DIR"] = cache  # an empty plan cache: this N plans its shapes
-        scenarios._plan.cache_clear()
+        scenarios.clear_caches()
         repo = Path(d)
         build(repo, n)
         t0 = time.perf_counter()
@@ -73,12 +73,12 @@ def _once(n: int) -> tuple[float, float, float, float, float, float, float, int,
         lines = sum(t.count("\n") for t in plan.files.values())
         # Again, as a new `moncheck slo generate` process sees the repository with its files:
         # without a plan cache on disk (MONCHECK_CACHE_DIR=""), then with the one just written.
-        scenarios._plan.cache_clear()
+        scenarios.clear_caches()
         os.environ["MONCHECK_CACHE_DIR"] = ""
         c4 = time.process_time()
         slo.plan(repo)
         t5, c5 = time.perf_counter(), time.process_time()
-        scenarios._plan.cache_clear()
+        scenarios.clear_caches()
         os.environ["MONCHECK_CACHE_DIR"] = cache
         slo.plan(repo)
         t6, c6 = time.perf_counter(), time.process_time()

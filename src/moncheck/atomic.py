@@ -61,6 +61,48 @@ def write_bytes(path: Path, data: bytes) -> None:
             _ACTIVE.discard(tmp)
 
 
+def write_many(files: list[tuple[Path, str]]) -> None:
+    """Replace each path with its text, each file atomically as ``write_bytes`` does (the batch
+    as a whole is not: a failure part-way leaves the files renamed so far replaced). For
+    thousands of generated files (``moncheck slo generate``): stale temporary files are looked
+    for once per folder, and there is no ``fsync``. An ``fsync`` per file cost more than
+    generating 1,000 SLOs (5.4 s of 8 s), and a whole-disk ``sync`` waits for every other
+    process's writes. Readers still see the old file or the new one (the rename); what a crash
+    can leave is an empty new file, which the next run regenerates (``--check`` names it)."""
+    for path, _ in files:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    for folder in dict.fromkeys(path.parent for path, _ in files):
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_stale(folder)
+    pending: list[tuple[str, Path]] = []
+    done = 0
+    with _cleanup_on_signal():
+        try:
+            for path, text in files:
+                try:
+                    mode = stat.S_IMODE(os.stat(path).st_mode)
+                except FileNotFoundError:
+                    mode = NEW_FILE_MODE
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=SUFFIX,
+                                           dir=path.parent)
+                _ACTIVE.add(tmp)
+                pending.append((tmp, path))
+                with os.fdopen(fd, "wb") as f:
+                    f.write(text.encode("utf-8"))
+                    os.fchmod(f.fileno(), mode)
+            for tmp, path in pending:
+                os.replace(tmp, path)
+                _ACTIVE.discard(tmp)
+                done += 1
+        except BaseException:
+            for tmp, _ in pending[done:]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                _ACTIVE.discard(tmp)
+            raise
+
+
 def remove_stale(folder: Path) -> list[Path]:
     """Remove moncheck's temporary files in ``folder`` left by a process that no longer runs."""
     removed: list[Path] = []

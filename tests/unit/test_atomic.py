@@ -98,3 +98,45 @@ def test_sigkill_leftover_is_removed_by_the_next_write(tmp_path: Path) -> None:
         time.sleep(0.05)
     atomic.write_text(tmp_path / "other.yml", "x\n")
     assert sorted(os.listdir(tmp_path)) == [".gen.yml.abcd", "other.yml"]
+
+
+def test_a_batch_keeps_modes_and_leaves_no_temporary(tmp_path: Path) -> None:
+    old = tmp_path / "a/old.yml"
+    old.parent.mkdir()
+    old.write_text("old\n")
+    old.chmod(0o600)
+    stale = tmp_path / "a" / f".x.yml.{2**22 + 7}.abc{atomic.SUFFIX}"  # a pid that is not running
+    stale.write_text("left by a killed run\n")
+    atomic.write_many([(old, "new\n"), (tmp_path / "b/c/new.yml", "fresh\n")])
+    assert (_mode(old), old.read_text()) == (0o600, "new\n")
+    assert (_mode(tmp_path / "b/c/new.yml"), (tmp_path / "b/c/new.yml").read_text()) == \
+        (0o644, "fresh\n")
+    assert sorted(os.listdir(tmp_path / "a")) == ["old.yml"]
+
+
+def test_a_batch_that_fails_removes_its_temporary_files(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "one.yml").write_text("1\n")
+    real = os.replace
+    calls: list[str] = []
+
+    def replace(src: str, dst: Path) -> None:
+        calls.append(Path(dst).name)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(OSError, match="No space"):
+        atomic.write_many([(tmp_path / "one.yml", "one\n"), (tmp_path / "two.yml", "two\n"),
+                           (tmp_path / "three.yml", "three\n")])
+    # The first file was replaced; the failed one and the one after it were not written.
+    assert sorted(os.listdir(tmp_path)) == ["one.yml"]
+    assert (tmp_path / "one.yml").read_text() == "one\n"
+
+
+def test_a_batch_with_a_directory_target_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    with pytest.raises(IsADirectoryError):
+        atomic.write_many([(tmp_path / "x.yml", "x\n"), (tmp_path / "d", "y\n")])
+    assert sorted(os.listdir(tmp_path)) == ["d"]

@@ -96,3 +96,25 @@ def test_the_text_writer_handles_the_generated_files(tmp_path: Path,
     seen = _documents(repo_with(tmp_path, *sorted((ROOT / "monitoring/slos").glob("*.yml"))),
                       monkeypatch)
     assert seen and all(render._text(d) is not None for d in seen)
+
+
+# Strings made of the characters analyze_scalar looks at (indicators, spaces, dots, dashes),
+# printable ASCII and a few others that must go to PyYAML itself.
+_analysed = st.text(alphabet=st.sampled_from(list("-.:?#,[]{}&*!|>'\"%@` ab\t\né\x85")),
+                    max_size=12)
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(_analysed)
+def test_the_scalar_analysis_is_pyyamls(s: str) -> None:
+    a = render._ANALYSER.analyze_scalar(s)
+    assert render._analyse(s) == (a.empty, a.multiline, a.allow_block_plain,
+                                  a.allow_single_quoted, a.allow_block), repr(s)
+
+
+@pytest.mark.parametrize("s", ["---x", "...", "- a", "-a", "a:", "a: b", "a:b", "a #b", "a#b",
+                               "?", "? a", ":", " a", "a ", "#", "%x", "a,b", "[a]", "x{y}"])
+def test_the_scalar_analysis_of_indicators(s: str) -> None:
+    a = render._ANALYSER.analyze_scalar(s)
+    assert render._analyse(s) == (a.empty, a.multiline, a.allow_block_plain,
+                                  a.allow_single_quoted, a.allow_block), repr(s)

@@ -106,10 +106,12 @@ def test_model_rate_matches_prometheus_on_one_minute_samples() -> None:
         assert all(abs(x - 0.01) < 1e-12 for x in r[1:])
 
 
-def test_slos_of_one_shape_share_one_plan(tmp_path: Path) -> None:
+def test_slos_of_one_shape_share_one_plan(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The plan cache key is the alerts' shape (thresholds, windows, `for`, severities): SLOs
     that differ only in names, queries and labels share one plan; a different `for` or
-    objective is another shape."""
+    objective is another shape, and shapes that differ only in their objective share the
+    plan of their canonical shape (planned once)."""
     from helpers import repo_with
     from moncheck import slo
 
@@ -135,11 +137,14 @@ slos:
         p.write_text(spec.format(i=i, objective=objective, page_for=page_for))
         files.append(p)
     repo = repo_with(tmp_path / "repo", *files)
-    scenarios._plan.cache_clear()
+    monkeypatch.setenv("MONCHECK_CACHE_DIR", "")  # no plans from earlier runs
+    scenarios.clear_caches()
     p = slo.plan(repo)
     assert p.ok, [f.text() for f in p.findings]
     info = scenarios._plan.cache_info()
-    assert (info.misses, info.hits) == (3, 1)
+    # Missed: the three shapes and the canonical shapes of `for: 2m` and `for: 5m`; hit: the
+    # second SLO of the first shape, and the `for: 2m` canonical shape for the 99.5% SLO.
+    assert (info.misses, info.hits) == (5, 2)
     # Sharing a plan, the two same-shape SLOs get the same scenarios (only names differ).
     a, b = (p.files[Path(f"tests/rules/slo/svc{i}-availability{i}.test.yml")] for i in (0, 1))
     assert a.replace("0", "1") == b.replace("0", "1") and a != b
@@ -150,16 +155,18 @@ def test_plans_kept_on_disk_are_the_computed_plans(tmp_path: Path,
     """The plan cache between runs (MONCHECK_CACHE_DIR, default the user's cache): a plan read
     back equals the computed one; an unreadable file is recomputed and rewritten; the key
     holds the model's code, so another model never reads it."""
-    alerts = _alerts("28d", 99.5, "2m", "10m")
-    scenarios._plan.cache_clear()
+    # The plan kept is the canonical shape's (99.5% maps to it; see the next test).
+    alerts = scenarios._canonical(_alerts("28d", 99.5, "2m", "10m"))
+    assert alerts is not None
+    scenarios.clear_caches()
     computed = scenarios.plan(alerts)
     path = tmp_path / f"{scenarios._key(alerts)}.json"
-    scenarios._plan.cache_clear()
+    scenarios.clear_caches()
     assert scenarios.plan(alerts, tmp_path) == computed and path.is_file()
-    scenarios._plan.cache_clear()
+    scenarios.clear_caches()
     assert scenarios._read(path) == computed == scenarios.plan(alerts, tmp_path)
     path.write_text('{"scenarios": [{"title": 1}]}')
-    scenarios._plan.cache_clear()
+    scenarios.clear_caches()
     assert scenarios.plan(alerts, tmp_path) == computed and scenarios._read(path) == computed
     monkeypatch.setattr(scenarios, "_model_version", lambda: "another model")
     assert scenarios._key(alerts) != path.stem
@@ -167,3 +174,16 @@ def test_plans_kept_on_disk_are_the_computed_plans(tmp_path: Path,
     assert scenarios.default_cache_dir() is None
     monkeypatch.setenv("MONCHECK_CACHE_DIR", str(tmp_path))
     assert scenarios.default_cache_dir() == tmp_path / "slo-plans"
+
+
+def test_a_shapes_plan_does_not_depend_on_what_was_planned_before() -> None:
+    """Planned alone or after other objectives of its canonical shape, a shape gets the same
+    plan (so a generated file never changes with the rest of the repository), and the scaled
+    canonical scenarios leave no modelled mutant alive."""
+    scenarios.clear_caches()
+    alone = scenarios.plan(_alerts("30d", 99.5, "2m", "10m"))
+    scenarios.clear_caches()
+    for objective in (99.9, 99.0, 99.95):
+        assert scenarios.plan(_alerts("30d", objective, "2m", "10m")).survivors == []
+    assert scenarios.plan(_alerts("30d", 99.5, "2m", "10m")) == alone
+    assert alone.survivors == [] and alone.total == 118

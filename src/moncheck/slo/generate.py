@@ -202,13 +202,11 @@ def stale(repo: Path, p: Plan) -> list[tuple[Path, str]]:
 
 def write(repo: Path, p: Plan) -> list[Path]:
     """Write changed files atomically, delete orphaned generated files; return what changed."""
-    changed = []
-    for rel, _why in stale(repo, p):
-        if rel in p.files:
-            atomic.write_text(repo / rel, p.files[rel])
-        else:
+    changed = [rel for rel, _why in stale(repo, p)]
+    atomic.write_many([(repo / rel, p.files[rel]) for rel in changed if rel in p.files])
+    for rel in changed:
+        if rel not in p.files:
             (repo / rel).unlink()
-        changed.append(rel)
     return changed
 
 

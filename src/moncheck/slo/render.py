@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import io
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -72,7 +73,7 @@ def _double_quoted(s: str, style: str | None) -> bool:
     """Whether PyYAML's choose_scalar_style ends at double quotes for ``s`` (a value)."""
     if style == '"':
         return True
-    a = _ANALYSER.analyze_scalar(s)
+    a = _analyse(s)
     if style == "|":
         return not a.allow_block
     return not (a.allow_block_plain or a.allow_single_quoted)
@@ -155,6 +156,39 @@ class _NotSimple(Exception):
 
 
 _ANALYSER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)  # analyze_scalar only
+# The characters after which PyYAML's analyze_scalar sees indicators, for a one-line string of
+# printable ASCII: "---"/"..." or an indicator first, "?", ":" or "-" first and then a space or
+# the end, a later ":" before a space or the end, " #".
+_BLOCK_INDICATOR = re.compile(r"^(?:---|\.\.\.|[#,\[\]{}&*!|>'\"%@`]|[?:-](?: |$))|.:(?: |$)| #")
+
+
+class _Analysis(NamedTuple):
+    empty: bool
+    multiline: bool
+    allow_block_plain: bool
+    allow_single_quoted: bool
+    allow_block: bool
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _analyse(s: str) -> _Analysis:
+    """The fields of PyYAML's ``Emitter.analyze_scalar`` the writer reads. Printable ASCII
+    (most generated strings: names, PromQL, descriptions) is decided here: without special
+    characters only line breaks, leading/trailing spaces and indicators matter
+    (``tests/unit/test_slo_render.py`` compares both on drawn strings); the rest go to PyYAML."""
+    if s and s.isascii() and s.isprintable():
+        spaced = s[0] == " " or s[-1] == " "
+        plain = not spaced and _BLOCK_INDICATOR.search(s) is None
+        return _Analysis(False, False, plain, True, s[-1] != " ")
+    if s and s.isascii() and s.replace("\n", "a").isprintable():
+        # Lines of printable ASCII: never plain; a space before a line break rules out the
+        # quoted and block styles, one after it the single-quoted style.
+        space_break = " \n" in s
+        return _Analysis(False, True, False, not (space_break or "\n " in s),
+                         not (space_break or s[-1] == " "))
+    a = _ANALYSER.analyze_scalar(s)
+    return _Analysis(a.empty, a.multiline, a.allow_block_plain, a.allow_single_quoted,
+                     a.allow_block)
 _WIDTH = 80
 _SAFE_QUOTED = re.compile(r"^[A-Za-z0-9_.:+/-]{0,40}$")
 
@@ -165,12 +199,12 @@ def _style_of(s: str, key: bool) -> str | None:
     "'" single-quoted, or None (another style: not written here)."""
     fast = _fast_style(s)
     if fast == "|":
-        a = _ANALYSER.analyze_scalar(s)
+        a = _analyse(s)
         ok = a.allow_block and not key and not any(c in s for c in "\x85\u2028\u2029")
         return "|" if ok else None
     if fast is not None:
         return None
-    a = _ANALYSER.analyze_scalar(s)
+    a = _analyse(s)
     if a.multiline or (key and len(s) >= 128):
         return None
     if a.allow_block_plain and not (key and a.empty):
@@ -250,7 +284,7 @@ def _float(x: float) -> str:  # (not cached: 0.0 == -0.0 would share an entry)
     if "." not in value and "e" in value:
         value = value.replace("e", ".0e", 1)
     if _resolve_scalar(yaml.ScalarNode, value, (True, False)) != _FLOAT \
-            or not _ANALYSER.analyze_scalar(value).allow_block_plain:
+            or not _analyse(value).allow_block_plain:
         raise _NotSimple
     return value
 
@@ -263,6 +297,13 @@ def _scalar(v: Any, column: int, key: bool = False, indent: int = 0) -> str:
         return str(v)  # SafeRepresenter.represent_int; digits always resolve to int
     if isinstance(v, float):
         return _float(v)
+    return _str_at(v, column, key, indent)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _str_at(v: str, column: int, key: bool, indent: int) -> str:
+    """A string as PyYAML writes it at ``column`` (generated files repeat keys and values at
+    the same places thousands of times); raises _NotSimple, which is not cached."""
     style = _style_of(v, key)
     if style == "":
         if key or " " not in v or column + len(v) <= _WIDTH:
@@ -277,8 +318,26 @@ def _scalar(v: Any, column: int, key: bool = False, indent: int = 0) -> str:
     raise _NotSimple
 
 
-def _write_map(d: dict, indent: int, out: list[str], first: str | None = None) -> None:
-    """Block mapping at ``indent``; ``first``: the prefix of the first line ("- " in a list)."""
+_Memo = dict[tuple[int, int, str | None], tuple[Any, str]]
+
+
+def _write_map(d: dict, indent: int, out: list[str], first: str | None = None,
+               memo: _Memo | None = None) -> None:
+    """Block mapping at ``indent``; ``first``: the prefix of the first line ("- " in a list).
+    ``memo``: the text of mappings already written at this place, by identity (a generated
+    test file repeats one expected alert's labels and annotations at every checkpoint)."""
+    if memo is not None:
+        key = (id(d), indent, first)
+        hit = memo.get(key)
+        if hit is not None and hit[0] is d:
+            out.append(hit[1])
+            return
+        mine: list[str] = []
+        _write_map(d, indent, mine, first)
+        text = "".join(mine)
+        memo[key] = (d, text)  # d kept: its id is not reused while the memo lives
+        out.append(text)
+        return
     pad = " " * indent
     for i, (k, v) in enumerate(d.items()):
         lead = first if (i == 0 and first is not None) else pad
@@ -304,12 +363,15 @@ def _write_seq(items: list, indent: int, out: list[str]) -> None:
     dash = " " * indent + "- "
     for v in items:
         if isinstance(v, dict) and v:
-            _write_map(v, indent + 2, out, first=dash)
+            _write_map(v, indent + 2, out, first=dash, memo=_MEMO.get())
         elif isinstance(v, (dict, list)):
             raise _NotSimple  # empty or nested collections in a list: rare, the emitter's
         else:
             text = _scalar(v, indent + 2, indent=indent + 2)
             out.append(f"{dash}{text}" + ("" if text.endswith("\n") else "\n"))  # a literal ends its line
+
+
+_MEMO: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("_MEMO", default=None)
 
 
 def _text(data: Any) -> str | None:
@@ -318,10 +380,13 @@ def _text(data: Any) -> str | None:
     if not isinstance(data, dict) or not data:
         return None
     out: list[str] = []
+    token = _MEMO.set({})  # one document's memo (a context variable: threads write their own)
     try:
         _write_map(data, 0, out)
     except _NotSimple:
         return None
+    finally:
+        _MEMO.reset(token)
     return "".join(out)
 
 

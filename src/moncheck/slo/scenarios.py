@@ -18,14 +18,14 @@ import math
 import os
 import random
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from moncheck import atomic, yamlpos
 
-from moncheck.slo.burnmodel import Alert, Evaluator, Workload, mutants
+from moncheck.slo.burnmodel import Alert, Cond, Evaluator, Workload, mutants
 
 SHORT_INTERVAL = 1  # minutes: `for` boundaries and the short windows
 LONG_INTERVAL = 30  # minutes: the day-long windows (cheap enough to run for days)
@@ -217,19 +217,55 @@ def default_cache_dir() -> Path | None:
 
 def plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:
     """The plan of one rule shape: from memory, else from ``cache_dir`` (a plan file written by
-    an earlier run of the same model code), else computed (and written there)."""
+    an earlier run of the same model code), else computed (and written there).
+
+    Shapes that differ only in their objective share most of a plan: the scenarios of the
+    shape's *canonical* form (every threshold scaled so that the lowest is ``CANON_LOW``), their
+    error ratios scaled back, are the first candidates, judged on the model at the real
+    thresholds like any other (checkpoints chosen afresh, kept only where they kill a mutant);
+    the usual pool follows for whatever they leave alive. The result depends on the shape
+    alone, not on which other shapes were planned before, so generated files do not change
+    with the rest of the repository."""
     return _plan(alerts, cache_dir)
+
+
+def clear_caches() -> None:
+    """Forget the plans kept in memory (tests and benchmarks: a new process)."""
+    _plan.cache_clear()
+
+
+CANON_LOW = 0.001  # the lowest threshold of a canonical shape: a 99.9% objective's budget
+
+
+def _lowest(alerts: tuple[Alert, ...]) -> float:
+    return min(c.threshold for a in alerts for p in a.pairs for c in (p.short, p.long)
+               if c is not None)
+
+
+def _canonical(alerts: tuple[Alert, ...]) -> tuple[Alert, ...] | None:
+    """The shape with thresholds scaled to CANON_LOW, or None (a threshold of 0)."""
+    low = _lowest(alerts)
+    if low <= 0:
+        return None
+
+    def cond(c: Cond | None) -> Cond | None:
+        # Ten significant digits: 14.4 * b / b is 14.4 for every budget b, so every objective
+        # of one shape maps to the same canonical alerts (and plan file).
+        return None if c is None else replace(
+            c, threshold=float(f"{c.threshold / low:.10g}") * CANON_LOW)
+    return tuple(replace(a, pairs=tuple(replace(p, short=cond(p.short), long=cond(p.long))
+                                        for p in a.pairs)) for a in alerts)
 
 
 @functools.lru_cache(maxsize=256)
 def _plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:
     if cache_dir is None:
-        return _compute(alerts)
+        return _compute(alerts, cache_dir)
     path = cache_dir / f"{_key(alerts)}.json"
     got = _read(path)
     if got is not None:
         return got
-    out = _compute(alerts)
+    out = _compute(alerts, cache_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(path, json.dumps(_to_json(out)))
@@ -276,12 +312,28 @@ def _read(path: Path) -> Plan | None:
         return None
 
 
-def _compute(alerts: tuple[Alert, ...]) -> Plan:
+def _scaled(src: Plan, scale: float) -> list[Scenario]:
+    """The pool scenarios of ``src`` (a canonical plan) with their error ratios times ``scale``
+    (a ratio of 1 stays 1: a total outage), as candidates for a shape of another objective."""
+    return [Scenario(sc.title, sc.interval,
+                     tuple(replace(g, ratio=g.ratio if g.ratio >= 1
+                                   else min(1.0, g.ratio * scale)) for g in sc.segments))
+            for sc in src.scenarios if sc.title not in (REFIRE, WITHIN)]
+
+
+def _compute(alerts: tuple[Alert, ...], cache_dir: Path | None) -> Plan:
     base = base_traffic(alerts)
     muts = mutants(alerts)
+    # The canonical shape's scenarios first: they usually kill every mutant at once (see plan),
+    # and are only kept where the model says so at these thresholds.
+    canon = _canonical(alerts)
+    first = []
+    if canon is not None and canon != alerts:
+        src = _plan(canon, cache_dir)
+        first = _scaled(src, _lowest(alerts) / CANON_LOW)
     # _narrow only matters for windows of a few minutes (custom AlertWindows): it comes last,
     # so the plans of the usual windows, which need none of it, do not change.
-    pool = (_fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+    pool = (first + _fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
             + _narrow(alerts))
     left = set(range(len(muts)))
     scenarios: list[Scenario] = []
@@ -329,6 +381,11 @@ def _compute(alerts: tuple[Alert, ...]) -> Plan:
     return Plan(scenarios, sorted(muts[i].name for i in left), len(muts), base)
 
 
+REFIRE = ("fast burn turns into a medium burn: the page keeps firing, never resolves (fast "
+          "pair, then slow pair)")
+WITHIN = "burn within budget stays silent"
+
+
 def _refire(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
     """Fast burn for 20 minutes, then a medium burn: the page fires at every evaluation from
     its first firing to the end, though the burn moves from the fast pair to the slow one."""
@@ -356,8 +413,7 @@ def _refire(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
     orig = {a.severity: ev.state(a) for a in alerts}
     if not all(o[1][first:].all() for o in orig.values()):
         return None
-    return Scenario("fast burn turns into a medium burn: the page keeps firing, never "
-                    "resolves (fast pair, then slow pair)", SHORT_INTERVAL, segs, pts,
+    return Scenario(REFIRE, SHORT_INTERVAL, segs, pts,
                     {t: tuple(k for k, f in orig.items() if f[0][t]) for t in pts})
 
 
@@ -366,5 +422,5 @@ def _within_budget(alerts: tuple[Alert, ...], base: int) -> Scenario | None:
     if low <= 0:
         return None
     segs = (Segment(120, low / 2),)
-    return Scenario("burn within budget stays silent", SHORT_INTERVAL, segs, [60, 120],
+    return Scenario(WITHIN, SHORT_INTERVAL, segs, [60, 120],
                     {60: (), 120: ()})
