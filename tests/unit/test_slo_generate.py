@@ -154,6 +154,18 @@ _MUTANTS = {
     "page-for-2m-to-15m": ("page", "for: 2m", "for: 15m"),
     "page-for-removed": ("page", "    for: 2m\n", ""),
     "sli-30m-rule-reads-1h": ("sli", "[30m]", "[1h]"),
+    # One selector changed (what `moncheck mutate` does): the decoy series (job="other") and
+    # the two halves of each series make these visible.
+    "sli-errors-job-matcher-removed": ("sli", '{job="svc",status_code=~"5.."}[5m]',
+                                       '{status_code=~"5.."}[5m]'),
+    "sli-total-job-matcher-removed": ("sli", '{job="svc"}[1h]', "[1h]"),
+    "sli-total-job-matcher-negated": ("sli", '{job="svc"}[5m]', '{job!="svc"}[5m]'),
+    "sli-errors-sum-to-avg": ("sli", '(sum(rate(http_requests_total{job="svc",status_code=~"5.."}[1h])))',
+                              '(avg(rate(http_requests_total{job="svc",status_code=~"5.."}[1h])))'),
+    "sli-total-30m-range-doubled": ("sli", '(sum(rate(http_requests_total{job="svc"}[30m])))',
+                                    '(sum(rate(http_requests_total{job="svc"}[1h])))'),
+    "sli-errors-5m-irate": ("sli", 'rate(http_requests_total{job="svc",status_code=~"5.."}[5m])',
+                            'irate(http_requests_total{job="svc",status_code=~"5.."}[5m])'),
 }
 
 
@@ -166,6 +178,7 @@ def test_generated_tests_kill_hand_made_mutants(tmp_path: Path, mutant: str) -> 
     text = rules.read_text()
     where, old, new = _MUTANTS[mutant]
     if where == "sli":
+        assert old in text
         changed = text.replace(old, new, 1)
     else:
         a, b = _alert_block(text, where)

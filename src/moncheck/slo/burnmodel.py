@@ -1,13 +1,15 @@
 """A discrete model of the generated SLO rules, to choose test scenarios that kill mutants.
 
-Time is in minutes. A workload gives, per minute, how many good and bad events happen; promtool
-input series sample the cumulative counters once a minute. The model computes each recorded
-error ratio as Prometheus 2.x's ``rate`` does on such samples (closed range, extrapolation to
-the range start, zero point at the first sample), evaluates the alerts every evaluation interval
-with their ``for``, and does the same for *mutants*: the generated rules changed as
-``moncheck mutate`` changes them (thresholds scaled, comparisons flipped, a condition or pair
-dropped or never matching, ``and``/``or`` swapped, ``for`` changed, a recording rule's range
-halved or doubled, ``rate`` replaced on one side).
+Time is in minutes. A workload gives, per minute, how many good and bad events happen, and how
+many decoy events (series the SLI must not read); promtool input series sample the cumulative
+counters once a minute. Each side of the SLI is a sum of terms (``Sli``), each what one selector
+reads of those series (``testgen.model_sli``). The model computes each recorded error ratio as
+Prometheus 2.x's ``rate`` does on such samples (closed range, extrapolation to the range start,
+zero point at the first sample), evaluates the alerts every evaluation interval with their
+``for``, and does the same for *mutants*: the generated rules changed as ``moncheck mutate``
+changes them (thresholds scaled, comparisons flipped, a condition or pair dropped or never
+matching, ``and``/``or`` swapped, ``for`` changed; in a recording rule one selector's function,
+range, ``sum`` -> ``avg``, or a matcher removed or negated).
 
 Every conclusion is only used where it is *robust*: a condition within ``MARGIN`` of its
 threshold, or whose truth differs with a left-open range (Prometheus 3.x), counts as unknown,
@@ -29,13 +31,55 @@ Arr = npt.NDArray[np.float64]
 BArr = npt.NDArray[np.bool_]
 
 
+# Per event, how much a selected series set grows: (good, bad, decoy good, decoy bad). Decoys
+# are series the SLI must not read (another job, an excluded route): a matcher mutant reads them.
+Coef = tuple[float, float, float, float]
+BAD: Coef = (0.0, 1.0, 0.0, 0.0)
+ALL: Coef = (1.0, 1.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Alt:
+    """What one term reads when one of its matchers is removed or negated."""
+
+    name: str  # e.g. 'job="api" removed'
+    coef: Coef
+    n: int  # series selected (0: none, so the whole ratio is empty)
+
+
+@dataclass(frozen=True)
+class Term:
+    """``sign * sum(fn(selector[window * stretch]))``: one summand of an SLI side."""
+
+    coef: Coef = BAD
+    sign: float = 1.0
+    n: int = 1  # series the selector picks in the generated input (``avg`` divides by it)
+    fn: str = "rate"  # rate | irate | increase
+    stretch: float = 1.0  # range multiple (a mutant halves or doubles one selector's range)
+    avg: bool = False  # sum -> avg
+    agg: bool = True  # inside sum(...): the avg mutant applies
+    alts: tuple[Alt, ...] = ()
+    label: str = ""  # how mutant names call it
+
+
+@dataclass(frozen=True)
+class Sli:
+    """The two sides of an SLI as sums of terms (the window comes with each Ratio)."""
+
+    err: tuple[Term, ...] = (Term(BAD, label="errors"),)
+    tot: tuple[Term, ...] = (Term(ALL, label="total"),)
+
+
+DEFAULT_SLI = Sli()
+
+
 @dataclass(frozen=True)
 class Ratio:
     """How one recorded error ratio is computed (the generated rule, or a mutant of it)."""
 
     window: float  # minutes
-    err_fn: str = "rate"  # rate | irate | increase (only on the error side, or the total side)
-    tot_fn: str = "rate"
+    err: tuple[Term, ...] = DEFAULT_SLI.err
+    tot: tuple[Term, ...] = DEFAULT_SLI.tot
 
 
 @dataclass(frozen=True)
@@ -73,9 +117,9 @@ def _minutes(ms: int) -> float:
 
 
 def alert_of(severity: str, ws: Windows, quick: Window, slow: Window, budget: float,
-             for_ms: int) -> Alert:
+             for_ms: int, sli: Sli = DEFAULT_SLI) -> Alert:
     def cond(win_ms: int, w: Window) -> Cond:
-        return Cond(Ratio(_minutes(win_ms)), ws.factor(w) * budget)
+        return Cond(Ratio(_minutes(win_ms), sli.err, sli.tot), ws.factor(w) * budget)
     return Alert(severity, (Pair(cond(quick.short_ms, quick), cond(quick.long_ms, quick)),
                             Pair(cond(slow.short_ms, slow), cond(slow.long_ms, slow))),
                  _minutes(for_ms))
@@ -83,10 +127,13 @@ def alert_of(severity: str, ws: Windows, quick: Window, slow: Window, budget: fl
 
 @dataclass
 class Workload:
-    """Per-minute good and bad events; index 0 is the (empty) minute before the first sample."""
+    """Per-minute good and bad events, of the SLI's own series and of its decoys; index 0 is
+    the (empty) minute before the first sample."""
 
     good: Arr
     bad: Arr
+    decoy_good: Arr | None = None  # None: no decoy events
+    decoy_bad: Arr | None = None
 
     @property
     def minutes(self) -> int:
@@ -124,22 +171,43 @@ class Evaluator:
         self.work = work
         self.interval = interval
         self.t = np.arange(0, work.minutes + 1, interval, dtype=np.int64)
-        self.cum_bad = np.cumsum(work.bad)
-        self.cum_tot = np.cumsum(work.good + work.bad)
-        self._cache: dict[tuple[Ratio, bool], Arr] = {}
+        zero = np.zeros(len(work.good))
+        self._streams = (work.good, work.bad,
+                         zero if work.decoy_good is None else work.decoy_good,
+                         zero if work.decoy_bad is None else work.decoy_bad)
+        self._cums: dict[Coef, Arr] = {}
+        self._cache: dict[tuple[int, bool], tuple[Ratio, Arr]] = {}
         # id -> (the object, kept alive so its id is not reused; its arrays)
         self._states: dict[int, tuple[Alert, tuple[BArr, BArr]]] = {}
         self._conds: dict[int, tuple[Cond, tuple[BArr, BArr]]] = {}
         self._pairs: dict[int, tuple[Pair, tuple[BArr, BArr]]] = {}
 
+    def _cum(self, coef: Coef) -> Arr:
+        if coef not in self._cums:
+            x = np.zeros(len(self._streams[0]))
+            for k, v in zip(coef, self._streams):
+                if k:
+                    x = x + k * v
+            self._cums[coef] = np.cumsum(x)
+        return self._cums[coef]
+
+    def _side(self, terms: tuple[Term, ...], window: float, open_left: bool) -> Arr:
+        out = np.zeros(len(self.t))
+        for tm in terms:
+            if tm.n == 0:  # sum() of nothing: no series, so no ratio at all
+                return np.full(len(self.t), np.nan)
+            v = _rate(self._cum(tm.coef), self.t, window * tm.stretch, tm.fn, open_left)
+            out = out + tm.sign * (v / tm.n if tm.avg else v)
+        return out
+
     def ratio(self, r: Ratio, open_left: bool = False) -> Arr:
-        key = (r, open_left)
+        key = (id(r), open_left)  # by identity, as _cond (r kept alive in the entry)
         if key not in self._cache:
-            e = _rate(self.cum_bad, self.t, r.window, r.err_fn, open_left)
-            tot = _rate(self.cum_tot, self.t, r.window, r.tot_fn, open_left)
+            e = self._side(r.err, r.window, open_left)
+            tot = self._side(r.tot, r.window, open_left)
             with np.errstate(invalid="ignore", divide="ignore"):
-                self._cache[key] = e / tot
-        return self._cache[key]
+                self._cache[key] = (r, e / tot)
+        return self._cache[key][1]
 
     def _cond(self, c: Cond) -> tuple[BArr, BArr]:
         """(surely true, possibly true) of one condition at every evaluation time."""
@@ -258,17 +326,30 @@ def mutants(alerts: tuple[Alert, ...]) -> list[Mutant]:
                         ("for doubled", a.for_min * 2)):
             if f != a.for_min:
                 put(i, name, replace(a, for_min=f))
-    # Recording rules: one window's rule changed affects every condition that reads it.
-    windows = sorted({c.ratio.window for a in alerts for p in a.pairs
-                      for c in (p.short, p.long) if c is not None})
-    for w in windows:
-        for name, new in ((f"{_fmt_min(w)} rule range halved", Ratio(w / 2)),
-                          (f"{_fmt_min(w)} rule range doubled", Ratio(w * 2)),
-                          (f"{_fmt_min(w)} rule errors irate", Ratio(w, err_fn="irate")),
-                          (f"{_fmt_min(w)} rule errors increase", Ratio(w, err_fn="increase")),
-                          (f"{_fmt_min(w)} rule total irate", Ratio(w, tot_fn="irate")),
-                          (f"{_fmt_min(w)} rule total increase", Ratio(w, tot_fn="increase"))):
-            out.append(Mutant(f"sli: {name}", tuple(_swap_ratio(a, w, new) for a in alerts)))
+    # Recording rules: one window's rule changed affects every condition that reads it. As
+    # `moncheck mutate` changes them: one selector's function, range, aggregation or matcher.
+    ratios = {c.ratio.window: c.ratio for a in alerts for p in a.pairs
+              for c in (p.short, p.long) if c is not None}
+    for w in sorted(ratios):
+        r = ratios[w]
+        for side in ("err", "tot"):
+            terms: tuple[Term, ...] = getattr(r, side)
+            for j, tm in enumerate(terms):
+                label = tm.label or f"{side} term {j + 1}"
+                variants = [(fn, replace(tm, fn=fn)) for fn in ("irate", "increase")
+                            if fn != tm.fn]
+                if tm.fn != "rate":
+                    variants.append(("rate", replace(tm, fn="rate")))
+                variants += [("range halved", replace(tm, stretch=tm.stretch / 2)),
+                             ("range doubled", replace(tm, stretch=tm.stretch * 2))]
+                if tm.agg and tm.n > 1:
+                    variants.append(("sum -> avg", replace(tm, avg=True)))
+                variants += [(alt.name, replace(tm, coef=alt.coef, n=alt.n)) for alt in tm.alts]
+                for name, nt in variants:
+                    changed = (*terms[:j], nt, *terms[j + 1:])
+                    new = replace(r, err=changed) if side == "err" else replace(r, tot=changed)
+                    out.append(Mutant(f"sli: {_fmt_min(w)} rule {label} {name}",
+                                      tuple(_swap_ratio(a, w, new) for a in alerts)))
     return out
 
 

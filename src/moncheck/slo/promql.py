@@ -114,3 +114,50 @@ def _keeps_labels(node: object) -> bool:
         args = list(getattr(node, "args", []) or [])
         return any(_keeps_labels(a) for a in args)
     return True
+
+
+@dataclass(frozen=True)
+class LinearTerm:
+    """``sign * [sum](fn(selector[range]))``: one summand of an SLI query."""
+
+    sign: float
+    fn: str
+    summed: bool
+
+
+_COUNTER_FNS = ("rate", "irate", "increase")
+
+
+def linear_terms(expr: str) -> list[LinearTerm] | None:
+    """``expr`` as a sum of ``±[sum](rate|irate|increase(selector[range]))``, in the order of
+    its selectors (``selectors(expr)``), or None when it is not of that form (the burn model
+    then treats each side as a whole)."""
+    out: list[LinearTerm] = []
+    return out if _linear(_parsed(expr).ast, 1.0, out) else None
+
+
+def _linear(node: object, sign: float, out: list[LinearTerm]) -> bool:
+    if isinstance(node, promql_parser.ParenExpr):
+        return _linear(node.expr, sign, out)
+    if isinstance(node, promql_parser.BinaryExpr) and str(node.op) in ("+", "-") \
+            and node.modifier is None:
+        return _linear(node.lhs, sign, out) and _linear(
+            node.rhs, sign if str(node.op) == "+" else -sign, out)
+    summed = False
+    if isinstance(node, promql_parser.AggregateExpr):
+        if str(node.op) != "sum" or node.modifier is not None or node.param is not None:
+            return False
+        node, summed = node.expr, True
+        while isinstance(node, promql_parser.ParenExpr):
+            node = node.expr
+    if not isinstance(node, promql_parser.Call):
+        return False
+    name = getattr(node.func, "name", "")
+    args = list(getattr(node, "args", []) or [])
+    if name not in _COUNTER_FNS or len(args) != 1 \
+            or not isinstance(args[0], promql_parser.MatrixSelector) \
+            or args[0].vector_selector.offset is not None \
+            or getattr(args[0].vector_selector, "at", None) is not None:
+        return False
+    out.append(LinearTerm(sign, name, summed))
+    return True

@@ -70,6 +70,13 @@ def base_traffic(alerts: tuple[Alert, ...]) -> int:
     return int(min(1e9, max(1000, math.ceil(1000 / low))))
 
 
+def decoy_per_minute(base: int) -> tuple[int, int]:
+    """Good and bad decoy requests a minute, constant (see ``synth``): 3x the base traffic,
+    half of it bad, so that an SLI that reads them is far off in either direction."""
+    half = round(1.5 * base)
+    return half, half
+
+
 def workload(segments: tuple[Segment, ...], base: int) -> Workload:
     good, bad = [0.0], [0.0]
     for s in segments:
@@ -77,7 +84,10 @@ def workload(segments: tuple[Segment, ...], base: int) -> Workload:
         b = round(total * min(1.0, s.ratio))
         good += [float(total - b)] * s.minutes
         bad += [float(b)] * s.minutes
-    return Workload(np.array(good), np.array(bad))
+    dg, db = decoy_per_minute(base)
+    n = len(good) - 1
+    return Workload(np.array(good), np.array(bad), np.array([0.0] + [float(dg)] * n),
+                    np.array([0.0] + [float(db)] * n))
 
 
 def _levels(alerts: tuple[Alert, ...]) -> list[float]:
@@ -118,6 +128,25 @@ def _fixed(alerts: tuple[Alert, ...]) -> list[Scenario]:
                              Segment(step, r / 10, 10.0), Segment(step, r / 2, 2.0)):
                     out.append(Scenario("quiet, then a burn that stops, halves or is "
                                         "diluted", interval, (*burst, tail)))
+        # Quiet heavy traffic (it keeps the other pair's long window low), a steady burn under
+        # the threshold for longer than the long window, then a recent burn: a long window read
+        # over twice its range with `increase` doubles its errors.
+        horizon = LONG_HORIZON if interval == LONG_INTERVAL else SHORT_HORIZON
+        for quiet in (lw, 0):
+            steady = _round_up(max(interval, min(horizon - quiet - 2 * sw, 2 * lw)), interval)
+            lead = (Segment(_round_up(quiet, interval), 0.0, 10.0),) if quiet else ()
+            out.append(Scenario("a steady burn under the threshold, then a recent burn",
+                                interval, (*lead, Segment(steady, min(1.0, 0.7 * th)),
+                                           Segment(_round_up(2 * sw, interval),
+                                                   min(1.0, 1.5 * th)))))
+        # A burn, then the ratio steps across the threshold as the traffic steps: a selector
+        # whose range was halved or doubled on one side only reads the step differently.
+        for k, traffic in ((0.85, 10.0), (1.2, 0.1), (0.85, 0.1), (1.2, 10.0)):
+            out.append(Scenario(
+                "a burn, then the ratio and the traffic step", interval,
+                (Segment(_round_up(2 * lw, interval), 0.0, 10.0),
+                 Segment(_round_up(lw + 5, interval), min(1.0, 2 * th)),
+                 Segment(_round_up(2 * sw, interval), min(1.0, k * th), traffic))))
         if 2 * lw <= LONG_HORIZON:
             for k in (3.0, 8.0):
                 out.append(Scenario(

@@ -33,12 +33,25 @@ _FALLBACK = ("200", "500", "success", "failure", "ok", "error", "GET", "x")
 
 @dataclass
 class Series:
-    """One input series: its labels and how much it grows per good and per bad request."""
+    """One input series: its labels and how much it grows per good and per bad request.
+
+    ``part``: 0 for all of the requests, 1 and 2 for two halves of them (each label set comes
+    twice, so that ``avg`` is not ``sum``). ``decoy``: fed by the decoy requests, which the
+    SLI must not read (another job, an excluded route), so that a dropped matcher shows."""
 
     metric: str
     labels: dict[str, str]
     per_good: float
     per_bad: float
+    part: int = 0
+    decoy: bool = False
+
+    def coef(self) -> tuple[float, float, float, float]:
+        """Growth per (good, bad, decoy good, decoy bad) request (see ``burnmodel.Coef``)."""
+        if self.decoy:
+            return (0.0, 0.0, self.per_good, self.per_bad)
+        share = 0.5 if self.part else 1.0  # the two halves add up to the whole exactly
+        return (self.per_good * share, self.per_bad * share, 0.0, 0.0)
 
     def text(self) -> str:
         inner = ",".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()))
@@ -138,6 +151,50 @@ class Workload:
     series: list[Series]
 
 
+def selects(sel: Selector, s: Series) -> bool:
+    """Whether the vector selector ``sel`` picks the input series ``s`` (a missing label
+    matches as the empty string, as in Prometheus)."""
+    return sel.metric == s.metric and all(
+        _matches(m, s.labels.get(m.name, "")) for m in sel.matchers if m.name != "__name__")
+
+
+_COPY_LABELS = ("instance", "pod", "replica", "shard")
+
+
+def _halves_and_decoys(series: list[Series], sels: list[Selector]) -> list[Series]:
+    """Every series the SLI reads as two halves under a label no selector reads, then decoys:
+    for each label
+    the selectors match on, copies of the series with a value that every selector reading the
+    label rejects (``job="other"``, an excluded ``route``), kept only where no selector of the
+    SLI picks them."""
+    used = {m.name for sel in sels for m in sel.matchers}
+    copy = next((c for c in _COPY_LABELS if c not in used), None)
+    out: list[Series] = []
+    for s in series:
+        if copy is None or not any(selects(sel, s) for sel in sels):
+            out.append(s)  # a series the SLI does not read (other buckets): once is enough
+            continue
+        for part, v in ((1, "a"), (2, "b")):
+            out.append(Series(s.metric, {**s.labels, copy: v}, s.per_good, s.per_bad, part))
+    seen = {(s.metric, tuple(sorted(s.labels.items()))) for s in out}
+    for label in sorted(used - {"le", "__name__"}):
+        ms = [m for sel in sels for m in sel.matchers if m.name == label]
+        cands = ["other"] + [m.value for m in ms if m.op == "!="] + [
+            ex for m in ms if m.op == "!~" and (ex := regex_example(m.value)) is not None]
+        for v in cands:
+            decoys = [Series(s.metric, {**s.labels, label: v}, s.per_good, s.per_bad,
+                             decoy=True) for s in series
+                      if label in s.labels and any(selects(sel, s) for sel in sels)]
+            if decoys and not any(selects(sel, d) for sel in sels for d in decoys):
+                for d in decoys:
+                    key = (d.metric, tuple(sorted(d.labels.items())))
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(d)
+                break
+    return out
+
+
 def synthesise(slo: SLO, catalog: Catalog | None) -> tuple[Workload | None, str]:
     if slo.error_query is None or slo.total_query is None:
         return None, "only events SLIs (error_query/total_query) get generated tests"
@@ -201,7 +258,7 @@ def _split(e_sel: list[Selector], t_sel: list[Selector],
             if fed_by_good:
                 series.append(Series(metric, gl, 1.0, 0.0))
             series.append(Series(metric, bl, 0.0, 1.0))
-    return Workload(series), ""
+    return Workload(_halves_and_decoys(series, all_sel)), ""
 
 
 def _latency(e_sel: list[Selector], t_sel: list[Selector], bucket_sels: list[Selector],
@@ -239,4 +296,4 @@ def _latency(e_sel: list[Selector], t_sel: list[Selector], bucket_sels: list[Sel
     series.append(Series(base + "_bucket", {**labels, "le": "+Inf"}, 1.0, 1.0))
     series.append(Series(base + "_count", dict(labels), 1.0, 1.0))
     series.append(Series(base + "_sum", dict(labels), threshold, slow))
-    return Workload(series), ""
+    return Workload(_halves_and_decoys(series, all_sel)), ""

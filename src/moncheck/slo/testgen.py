@@ -23,7 +23,7 @@ from typing import Any
 
 from moncheck.slo import promql
 from moncheck.slo import scenarios as scen
-from moncheck.slo.burnmodel import Alert, alert_of
+from moncheck.slo.burnmodel import DEFAULT_SLI, Alert, Alt, Coef, Sli, Term, alert_of
 from moncheck.slo.catalog import Catalog
 from moncheck.slo.gofmt import go_float, parse_duration, prom_duration
 from moncheck.slo.model import SLO
@@ -37,7 +37,8 @@ from moncheck.slo.rules import (
     slo_labels,
     windows_of,
 )
-from moncheck.slo.synth import Workload, synthesise
+from moncheck.slo.promql import Matcher, Selector
+from moncheck.slo.synth import Workload, selects, synthesise
 
 NO_ALERTS = "the SLO has no alerts"
 PERIOD_INTERVAL_MIN = 11 * 60
@@ -77,12 +78,22 @@ def _values(incs: list[tuple[int, float]]) -> str:
 def _input_series(w: Workload, segments: tuple[scen.Segment, ...], base: int,
                   per_sample: int = 1) -> list[dict[str, str]]:
     out = []
+    dg, db = scen.decoy_per_minute(base)
+    minutes = sum(seg.minutes for seg in segments)
     for s in w.series:
+        if s.decoy:  # constant decoy traffic for the whole test
+            inc = (s.per_good * dg + s.per_bad * db) * per_sample
+            out.append({"series": s.text(), "values": _values([(minutes // per_sample, inc)])})
+            continue
         incs = []
         for seg in segments:
             total = round(base * seg.traffic)
             bad = round(total * min(1.0, seg.ratio))
-            inc = (s.per_good * (total - bad) + s.per_bad * bad) * per_sample
+            good = total - bad
+            if s.part:  # two halves of the requests: the first rounds down, the second up
+                good = good // 2 if s.part == 1 else good - good // 2
+                bad = bad // 2 if s.part == 1 else bad - bad // 2
+            inc = (s.per_good * good + s.per_bad * bad) * per_sample
             incs.append((seg.minutes // per_sample, inc))
         out.append({"series": s.text(), "values": _values(incs)})
     return out
@@ -98,16 +109,60 @@ def _minutes(m: int) -> str:
     return prom_duration(m * 60_000)
 
 
-def model_alerts(slo: SLO, rules: list[Rule]) -> tuple[Alert, ...]:
+def model_sli(slo: SLO, work: Workload | None) -> Sli:
+    """The SLI as the burn model sees it: each side a sum of terms, each term what its
+    selector reads of the generated input series (and what it reads with one matcher removed
+    or negated); the model's whole-side default when a query is not such a sum."""
+    if work is None or slo.error_query is None or slo.total_query is None:
+        return DEFAULT_SLI
+    sides = []
+    for query, name in ((slo.error_query, "errors"), (slo.total_query, "total")):
+        q = promql.fill_window(query, "5m")
+        terms, sels = promql.linear_terms(q), promql.selectors(q)
+        if terms is None or len(terms) != len(sels):
+            return DEFAULT_SLI
+        side = []
+        for j, (lt, sel) in enumerate(zip(terms, sels)):
+            coef, n = _reads(sel, work)
+            alts = []
+            for i, m in enumerate(sel.matchers):
+                if m.name == "__name__":
+                    continue
+                flipped = Matcher(m.name, _NEGATED[m.op], m.value)
+                for what, ms in (("removed", sel.matchers[:i] + sel.matchers[i + 1:]),
+                                 ("negated", (*sel.matchers[:i], flipped, *sel.matchers[i + 1:]))):
+                    got = _reads(Selector(sel.metric, tuple(ms)), work)
+                    if got != (coef, n):
+                        alts.append(Alt(f"{m.name}{m.op} {what}", *got))
+            # Names without metric names or label values: SLOs of one shape share one plan.
+            label = name if len(sels) == 1 else f"{name} term {j + 1}"
+            side.append(Term(coef, lt.sign, n, lt.fn, agg=lt.summed, alts=tuple(alts),
+                             label=label))
+        sides.append(tuple(side))
+    return Sli(sides[0], sides[1])
+
+
+_NEGATED = {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}
+
+
+def _reads(sel: Selector, work: Workload) -> tuple[Coef, int]:
+    """Growth per request kind of the series ``sel`` picks, and how many it picks."""
+    picked = [s.coef() for s in work.series if selects(sel, s)]
+    coef = tuple(float(sum(c[k] for c in picked)) for k in range(4))
+    return (coef[0], coef[1], coef[2], coef[3]), len(picked)
+
+
+def model_alerts(slo: SLO, rules: list[Rule], work: Workload | None = None) -> tuple[Alert, ...]:
     ws = windows_of(slo)
     budget = (100 - slo.objective) / 100
+    sli = model_sli(slo, work)
     out = []
     for sev, quick, slow, meta in (("page", ws.page_quick, ws.page_slow, slo.page),
                                    ("ticket", ws.ticket_quick, ws.ticket_slow, slo.ticket)):
         if meta is None or meta.disable:
             continue
         for_ms = parse_duration(meta.for_) if meta.for_ else 0
-        out.append(alert_of(sev, ws, quick, slow, budget, for_ms))
+        out.append(alert_of(sev, ws, quick, slow, budget, for_ms, sli))
     return tuple(out)
 
 
@@ -149,7 +204,7 @@ def slo_tests(slo: SLO, catalog: Catalog | None, info: Info, group_order: list[s
         exp = _expected(slo, info, rules)
         if isinstance(exp, str):
             return [], exp, []
-        plan = scen.plan(model_alerts(slo, rules), cache_dir)
+        plan = scen.plan(model_alerts(slo, rules, work), cache_dir)
         survivors = plan.survivors
         for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
             tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
