@@ -318,31 +318,35 @@ def _str_at(v: str, column: int, key: bool, indent: int) -> str:
     raise _NotSimple
 
 
-_Memo = dict[tuple[int, int, str | None], tuple[Any, str]]
+_Memo = dict[tuple[int, int, str | None], tuple[Any, str | None]]
 
 
 def _write_map(d: dict, indent: int, out: list[str], first: str | None = None,
                memo: _Memo | None = None) -> None:
     """Block mapping at ``indent``; ``first``: the prefix of the first line ("- " in a list).
-    ``memo``: the text of mappings already written at this place, by identity (a generated
+    ``memo``: the text of mappings met more than once at this place, by identity (a generated
     test file repeats one expected alert's labels and annotations at every checkpoint)."""
     if memo is not None:
         key = (id(d), indent, first)
         hit = memo.get(key)
         if hit is not None and hit[0] is d:
-            out.append(hit[1])
+            text = hit[1]
+            if text is None:  # the second time: keep its text
+                mine: list[str] = []
+                _write_map(d, indent, mine, first)
+                text = "".join(mine)
+                memo[key] = (d, text)
+            out.append(text)
             return
-        mine: list[str] = []
-        _write_map(d, indent, mine, first)
-        text = "".join(mine)
-        memo[key] = (d, text)  # d kept: its id is not reused while the memo lives
-        out.append(text)
-        return
+        memo[key] = (d, None)  # d kept: its id is not reused while the memo lives
     pad = " " * indent
     for i, (k, v) in enumerate(d.items()):
         lead = first if (i == 0 and first is not None) else pad
-        ks = _scalar(k, indent, key=True)
-        if isinstance(v, dict):
+        ks = _str_at(k, indent, True, 0) if type(k) is str else _scalar(k, indent, key=True)
+        if type(v) is str:  # the common case first (the same answer as _scalar)
+            text = _str_at(v, indent + len(ks) + 2, False, indent + 2)
+            out.append(f"{lead}{ks}: {text}" + ("" if text.endswith("\n") else "\n"))
+        elif isinstance(v, dict):
             if not v:
                 out.append(f"{lead}{ks}: {{}}\n")
             else:

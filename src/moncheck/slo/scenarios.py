@@ -25,7 +25,7 @@ import numpy as np
 
 from moncheck import atomic, yamlpos
 
-from moncheck.slo.burnmodel import Alert, Cond, Evaluator, Workload, mutants
+from moncheck.slo.burnmodel import Alert, Cond, Evaluator, Mutant, Workload, mutants
 
 SHORT_INTERVAL = 1  # minutes: `for` boundaries and the short windows
 LONG_INTERVAL = 30  # minutes: the day-long windows (cheap enough to run for days)
@@ -49,6 +49,10 @@ class Scenario:
     checkpoints: list[int] = field(default_factory=list)
     firing: dict[int, tuple[str, ...]] = field(default_factory=dict)  # minute -> severities
     kills: list[str] = field(default_factory=list)
+    # What its input needs: the decoy series (a kill reads them) and the two halves of each
+    # series (a kill is a `sum -> avg`); without, the test holds fewer series (see testgen).
+    decoys: bool = True
+    halves: bool = True
 
     @property
     def minutes(self) -> int:
@@ -323,7 +327,8 @@ def _to_json(p: Plan) -> dict:
                            "segments": [[g.minutes, g.ratio, g.traffic] for g in sc.segments],
                            "checkpoints": sc.checkpoints,
                            "firing": [[t, list(f)] for t, f in sc.firing.items()],
-                           "kills": sc.kills} for sc in p.scenarios]}
+                           "kills": sc.kills, "decoys": sc.decoys, "halves": sc.halves}
+                          for sc in p.scenarios]}
 
 
 def _read(path: Path) -> Plan | None:
@@ -335,18 +340,22 @@ def _read(path: Path) -> Plan | None:
                         tuple(Segment(int(m), float(r), float(tr)) for m, r, tr in x["segments"]),
                         [int(t) for t in x["checkpoints"]],
                         {int(t): tuple(str(v) for v in f) for t, f in x["firing"]},
-                        [str(k) for k in x["kills"]]) for x in d["scenarios"]]
+                        [str(k) for k in x["kills"]], bool(x["decoys"]), bool(x["halves"]))
+               for x in d["scenarios"]]
         return Plan(scs, [str(v) for v in d["survivors"]], int(d["total"]), int(d["base"]))
     except (yamlpos.LoadError, OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _scaled(src: Plan, scale: float) -> list[Scenario]:
+def _scaled(src: Plan, scale: float) -> list[tuple[Scenario, frozenset[str] | None]]:
     """The pool scenarios of ``src`` (a canonical plan) with their error ratios times ``scale``
-    (a ratio of 1 stays 1: a total outage), as candidates for a shape of another objective."""
-    return [Scenario(sc.title, sc.interval,
-                     tuple(replace(g, ratio=g.ratio if g.ratio >= 1
-                                   else min(1.0, g.ratio * scale)) for g in sc.segments))
+    (a ratio of 1 stays 1: a total outage), as candidates for a shape of another objective,
+    each with the mutants it killed there: only those are tried on it (the rest wait for the
+    usual pool), which makes a shape that needs nothing else cost one try per mutant."""
+    return [(Scenario(sc.title, sc.interval,
+                      tuple(replace(g, ratio=g.ratio if g.ratio >= 1
+                                    else min(1.0, g.ratio * scale)) for g in sc.segments)),
+             frozenset(sc.kills))
             for sc in src.scenarios if sc.title not in (REFIRE, WITHIN)]
 
 
@@ -356,34 +365,38 @@ def _compute(alerts: tuple[Alert, ...], cache_dir: Path | None) -> Plan:
     # The canonical shape's scenarios first: they usually kill every mutant at once (see plan),
     # and are only kept where the model says so at these thresholds.
     canon = _canonical(alerts)
-    first = []
+    first: list[tuple[Scenario, frozenset[str] | None]] = []
     if canon is not None and canon != alerts:
         src = _plan(canon, cache_dir)
         first = _scaled(src, _lowest(alerts) / CANON_LOW)
     # _narrow only matters for windows of a few minutes (custom AlertWindows): it comes last,
     # so the plans of the usual windows, which need none of it, do not change.
-    pool = (first + _fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
+    rest = (_fixed(alerts) + _random(alerts, zlib.crc32(repr(alerts).encode()))
             + _narrow(alerts))
+    pool: list[tuple[Scenario, frozenset[str] | None]] = first + [(sc, None) for sc in rest]
     left = set(range(len(muts)))
     scenarios: list[Scenario] = []
     refire = _refire(alerts, base)
     if refire is not None:
         scenarios.append(refire)
     # First fit: a candidate is kept when it kills a mutant no kept scenario kills.
-    for sc in pool:
+    for sc, only in pool:
         if not left:
             break
         ev = Evaluator(workload(sc.segments, base), sc.interval)
-        orig = {a: ev.state(a) for a in alerts}
+        # By position, not keyed by the alerts: hashing the nested alerts costs more than this.
+        orig = [ev.state(a) for a in alerts]
         # Only where every alert's state is certain: a checkpoint asserts all of them.
-        certain = np.logical_and.reduce([ok for _, ok in orig.values()])
+        certain = np.logical_and.reduce([ok for _, ok in orig])
         hits: dict[int, np.ndarray] = {}
         for i in sorted(left):
             m = muts[i]
+            if only is not None and m.name not in only:
+                continue
             hit = np.zeros(len(ev.t), dtype=bool)
-            for a, b in zip(alerts, m.alerts):
+            for k, (a, b) in enumerate(zip(alerts, m.alerts)):
                 if a is not b:
-                    (f, _), (fm, okm) = orig[a], ev.state(b)
+                    (f, _), (fm, okm) = orig[k], ev.state(b)
                     hit |= certain & okm & (f != fm)
             if hit.any():
                 hits[i] = hit
@@ -401,13 +414,25 @@ def _compute(alerts: tuple[Alert, ...], cache_dir: Path | None) -> Plan:
         if points:
             idx = sorted(points)
             sc.checkpoints = [int(ev.t[i]) for i in idx]
-            sc.firing = {int(ev.t[i]): tuple(a.severity for a in alerts if orig[a][0][i])
+            sc.firing = {int(ev.t[i]): tuple(a.severity for k, a in enumerate(alerts)
+                                             if orig[k][0][i])
                          for i in idx}
             scenarios.append(sc)
     within = _within_budget(alerts, base)
     if within is not None:
         scenarios.append(within)
+    needs = {m.name: _needs(m) for m in muts}
+    for sc in scenarios:
+        sc.decoys = any(needs[k][0] for k in sc.kills)
+        sc.halves = any(needs[k][1] for k in sc.kills)
     return Plan(scenarios, sorted(muts[i].name for i in left), len(muts), base)
+
+
+def _needs(m: Mutant) -> tuple[bool, bool]:
+    """Whether the mutant reads decoy series, and whether it averages a side."""
+    terms = [tm for a in m.alerts for p in a.pairs for c in (p.short, p.long) if c is not None
+             for tm in (*c.ratio.err, *c.ratio.tot)]
+    return (any(tm.coef[2] or tm.coef[3] for tm in terms), any(tm.avg for tm in terms))
 
 
 REFIRE = ("fast burn turns into a medium burn: the page keeps firing, never resolves (fast "

@@ -15,6 +15,7 @@ Two shapes are understood:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -54,8 +55,13 @@ class Series:
         return (self.per_good * share, self.per_bad * share, 0.0, 0.0)
 
     def text(self) -> str:
-        inner = ",".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()))
-        return f"{self.metric}{{{inner}}}" if inner else self.metric
+        return _series_text(self.metric, tuple(sorted(self.labels.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _series_text(metric: str, labels: tuple[tuple[str, str], ...]) -> str:
+    inner = ",".join(f'{k}="{v}"' for k, v in labels)
+    return f"{metric}{{{inner}}}" if inner else metric
 
 
 def _matches(m: Matcher, value: str) -> bool:
@@ -149,6 +155,22 @@ def _catalog_values(catalog: Catalog, metric: str, label: str) -> list[str]:
 @dataclass
 class Workload:
     series: list[Series]
+    copy_label: str | None = None  # the label that tells the two halves apart
+
+    def only(self, decoys: bool, halves: bool) -> Workload:
+        """The series a test needs: without the decoys, and with each pair of halves as one
+        series (the same requests, so the SLI reads the same), unless asked for."""
+        out = []
+        for s in self.series:
+            if s.decoy and not decoys:
+                continue
+            if s.part and not halves:
+                if s.part == 2:
+                    continue
+                labels = {k: v for k, v in s.labels.items() if k != self.copy_label}
+                s = Series(s.metric, labels, s.per_good, s.per_bad)
+            out.append(s)
+        return Workload(out, self.copy_label if halves else None)
 
 
 def selects(sel: Selector, s: Series) -> bool:
@@ -161,7 +183,7 @@ def selects(sel: Selector, s: Series) -> bool:
 _COPY_LABELS = ("instance", "pod", "replica", "shard")
 
 
-def _halves_and_decoys(series: list[Series], sels: list[Selector]) -> list[Series]:
+def _halves_and_decoys(series: list[Series], sels: list[Selector]) -> Workload:
     """Every series the SLI reads as two halves under a label no selector reads, then decoys:
     for each label
     the selectors match on, copies of the series with a value that every selector reading the
@@ -192,7 +214,7 @@ def _halves_and_decoys(series: list[Series], sels: list[Selector]) -> list[Serie
                         seen.add(key)
                         out.append(d)
                 break
-    return out
+    return Workload(out, copy)
 
 
 def synthesise(slo: SLO, catalog: Catalog | None) -> tuple[Workload | None, str]:
@@ -258,7 +280,7 @@ def _split(e_sel: list[Selector], t_sel: list[Selector],
             if fed_by_good:
                 series.append(Series(metric, gl, 1.0, 0.0))
             series.append(Series(metric, bl, 0.0, 1.0))
-    return Workload(_halves_and_decoys(series, all_sel)), ""
+    return _halves_and_decoys(series, all_sel), ""
 
 
 def _latency(e_sel: list[Selector], t_sel: list[Selector], bucket_sels: list[Selector],
@@ -296,4 +318,4 @@ def _latency(e_sel: list[Selector], t_sel: list[Selector], bucket_sels: list[Sel
     series.append(Series(base + "_bucket", {**labels, "le": "+Inf"}, 1.0, 1.0))
     series.append(Series(base + "_count", dict(labels), 1.0, 1.0))
     series.append(Series(base + "_sum", dict(labels), threshold, slow))
-    return Workload(_halves_and_decoys(series, all_sel)), ""
+    return _halves_and_decoys(series, all_sel), ""

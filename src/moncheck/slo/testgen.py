@@ -80,21 +80,22 @@ def _input_series(w: Workload, segments: tuple[scen.Segment, ...], base: int,
     out = []
     dg, db = scen.decoy_per_minute(base)
     minutes = sum(seg.minutes for seg in segments)
+    # Requests per sample of each segment: (all, first half, second half) x (good, bad); the
+    # first half rounds down, the second up.
+    counts = []
+    for seg in segments:
+        total = round(base * seg.traffic)
+        bad = round(total * min(1.0, seg.ratio))
+        good = total - bad
+        counts.append((seg.minutes // per_sample,
+                       ((good, bad), (good // 2, bad // 2), (good - good // 2, bad - bad // 2))))
     for s in w.series:
         if s.decoy:  # constant decoy traffic for the whole test
             inc = (s.per_good * dg + s.per_bad * db) * per_sample
             out.append({"series": s.text(), "values": _values([(minutes // per_sample, inc)])})
             continue
-        incs = []
-        for seg in segments:
-            total = round(base * seg.traffic)
-            bad = round(total * min(1.0, seg.ratio))
-            good = total - bad
-            if s.part:  # two halves of the requests: the first rounds down, the second up
-                good = good // 2 if s.part == 1 else good - good // 2
-                bad = bad // 2 if s.part == 1 else bad - bad // 2
-            inc = (s.per_good * good + s.per_bad * bad) * per_sample
-            incs.append((seg.minutes // per_sample, inc))
+        incs = [(n, (s.per_good * parts[s.part][0] + s.per_bad * parts[s.part][1]) * per_sample)
+                for n, parts in counts]
         out.append({"series": s.text(), "values": _values(incs)})
     return out
 
@@ -229,7 +230,7 @@ def _alert_group(slo: SLO, sc: scen.Scenario, work: Workload, base: int,
                           + (f" at {s.traffic:g}x traffic" if s.traffic != 1 else "")
                           for s in sc.segments)
     return {"name": f"{slo.id}: {sc.title} ({desc})", "interval": _minutes(scen.SHORT_INTERVAL),
-            "input_series": _input_series(work, sc.segments, base),
+            "input_series": _input_series(work.only(sc.decoys, sc.halves), sc.segments, base),
             "alert_rule_test": checks}
 
 
@@ -304,7 +305,8 @@ def _period_test(slo: SLO, info: Info, work: Workload) -> dict[str, Any] | None:
     return {"name": f"{slo.id}: period SLI and metadata over {_minutes(horizon)} "
                     f"({_pct(levels[0])}, then {_pct(levels[1])}, then {_pct(levels[2])} errors)",
             "interval": _minutes(step),
-            "input_series": _input_series(work, segs, base, per_sample=step),
+            "input_series": _input_series(work.only(False, False), segs, base,
+                                          per_sample=step),
             "promql_expr_test": expr_tests}
 
 
