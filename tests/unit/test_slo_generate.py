@@ -13,6 +13,7 @@ import yaml
 
 from helpers import repo_with
 from moncheck import slo, toolchain
+from moncheck.slo import generate
 from moncheck.slo.gofmt import go_float, parse_duration, prom_duration
 from moncheck.slo.synth import regex_example
 from moncheck.slo.windows import SUPPORTED
@@ -258,3 +259,79 @@ def test_generated_files_get_a_normal_mode_and_keep_theirs(tmp_path: Path) -> No
         assert rules.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def _many_slos(repo: Path, n: int, per_file: int = 10) -> Path:
+    """A repository with ``n`` SLOs (a raw one among them, which gets a warning) whose alert
+    names repeat every 7 SLOs (a shared name: the first SLO's runbook)."""
+    (repo / "monitoring/catalog").mkdir(parents=True)
+    shutil.copy(ROOT / "monitoring/catalog/metrics.yml", repo / "monitoring/catalog")
+    (repo / "monitoring/slos").mkdir(parents=True)
+    for f in range(0, n, per_file):
+        body = ""
+        for i in range(f, min(f + per_file, n)):
+            err = f'sum(rate(http_requests_total{{job="s{i}",status_code=~"5.."}}[{{{{.window}}}}]))'
+            tot = f'sum(rate(http_requests_total{{job="s{i}"}}[{{{{.window}}}}]))'
+            sli = (f"      raw:\n        error_ratio_query: {err} / {tot}\n" if i == 5 else
+                   f"      events:\n        error_query: {err}\n        total_query: {tot}\n")
+            body += (f'  - name: "a{i}"\n    objective: 99.{i % 10}\n    sli:\n{sli}'
+                     f'    alerting:\n      name: Burn{i % 7}\n'
+                     f'      page_alert: {{for: 2m}}\n      ticket_alert: {{for: 10m}}\n')
+        (repo / f"monitoring/slos/s{f // per_file:03d}.yml").write_text(
+            f'version: "prometheus/v1"\nservice: "svc"\nslos:\n{body}')
+    return repo
+
+
+def test_parallel_generation_is_the_serial_one(tmp_path: Path) -> None:
+    """Forked workers (one per core from PARALLEL_MIN SLOs on) give the serial result: the same
+    files in the same order, the first SLO's runbook for a shared alert name, the findings in
+    SLO order."""
+    repo = _many_slos(tmp_path, 30)
+    serial = slo.plan(repo, jobs=1)
+    parallel = slo.plan(repo, jobs=2)
+    assert serial.ok and list(parallel.files.items()) == list(serial.files.items())
+    assert [f.text() for f in parallel.findings] == [f.text() for f in serial.findings]
+    assert [f.text() for f in serial.findings if f.check == "slo/untested"] == [
+        'monitoring/slos/s000.yml:54: warning: slo/untested: slo "a5": no generated tests: only '
+        "events SLIs (error_query/total_query) get generated tests"]
+    assert "SLO **a0**" in serial.files[Path("monitoring/runbooks/Burn0.md")]
+    assert generate._jobs(30) == 1 and generate._jobs(generate.PARALLEL_MIN) >= 1
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupted_parallel_generation_stops_its_workers(tmp_path: Path, sig: str) -> None:
+    """Ctrl-C or SIGTERM while forked workers generate: one line, a non-zero exit, no
+    traceback, no worker left running, no file written."""
+    import signal as signals
+    import sys
+    import time
+
+    repo = _many_slos(tmp_path / "repo", generate.PARALLEL_MIN + 200, per_file=50)
+    env = {**os.environ, "MONCHECK_CACHE_DIR": ""}  # plan every shape: the run takes seconds
+    proc = subprocess.Popen([sys.executable, "-m", "moncheck.cli", "slo", "generate", "--repo", str(repo)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _children(proc.pid):
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert workers, "no worker started"
+        time.sleep(0.3)
+        proc.send_signal(getattr(signals, sig))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()
+                and "moncheck" in Path(f"/proc/{w}/cmdline").read_text(errors="replace")]
+    assert not (repo / "tests/rules/slo").exists()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]

@@ -6,11 +6,17 @@ removes generated files no spec produces any more; ``check_drift`` compares with
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import glob
+import multiprocessing
 import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from moncheck import atomic, yamlpos
 from moncheck import config as config_mod
@@ -115,8 +121,10 @@ def _semantic(inv: Inventory, specs: list[SpecFile]) -> tuple[list[Finding], cat
     return findings, cat
 
 
-def plan(repo: Path, info: Info | None = None, inventory: Inventory | None = None) -> Plan:
-    """Validate every spec and compute every generated file. No files when there are errors."""
+def plan(repo: Path, info: Info | None = None, inventory: Inventory | None = None,
+         jobs: int | None = None) -> Plan:
+    """Validate every spec and compute every generated file. No files when there are errors.
+    ``jobs``: processes to generate with (default: one per core from PARALLEL_MIN SLOs on)."""
     info = info or Info()
     inv = _inventory(repo, inventory)
     specs, findings = load_specs(repo, inv)
@@ -125,11 +133,91 @@ def plan(repo: Path, info: Info | None = None, inventory: Inventory | None = Non
     if not out.ok:
         return out
     cache = scenarios.default_cache_dir()
-    for spec in specs:
-        for slo in spec.slos:
+    items = [(spec, slo) for spec in specs for slo in spec.slos]
+    n = _jobs(len(items)) if jobs is None else jobs
+    if n > 1 and _can_fork():
+        _plan_parallel(out, items, cat, info, cache, n)
+    else:
+        for spec, slo in items:
             _plan_slo(out, spec, slo, cat, info, cache)
     out.files[DASHBOARD] = dashboard.render()
     return out
+
+
+PARALLEL_MIN = 200  # SLOs from which generation uses every core: below, a fork costs more
+
+
+def _jobs(n_slos: int) -> int:
+    if n_slos < PARALLEL_MIN:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_slos // (PARALLEL_MIN // 2)))
+
+
+def _can_fork() -> bool:
+    """Forking copies only the calling thread: safe from the main thread of a process that
+    runs no other thread (the gate calls ``plan`` from worker threads: it stays serial)."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and threading.current_thread() is threading.main_thread()
+            and threading.active_count() == 1)
+
+
+# What the forked workers read (inherited, not pickled): the SLOs, the catalog, info, cache.
+_WORK: tuple[list[tuple[SpecFile, SLO]], catalog_mod.Catalog | None, Info, Path | None] | None = None
+
+
+def _plan_parallel(out: Plan, items: list[tuple[SpecFile, SLO]], cat: catalog_mod.Catalog | None,
+                   info: Info, cache: Path | None, jobs: int) -> None:
+    """``_plan_slo`` for every SLO in ``jobs`` forked processes, merged in SLO order, so the
+    result is the serial one (``test_parallel_generation_is_the_serial_one``). Ctrl-C and SIGTERM
+    stop the workers (the pool is terminated) before the interrupt goes on."""
+    global _WORK
+    _WORK = (items, cat, info, cache)
+    k = jobs * 4  # chunks: a slow one (a new rule shape to plan) does not hold the others up
+    chunks = [(i * len(items) // k, (i + 1) * len(items) // k) for i in range(k)]
+    old = signal.signal(signal.SIGTERM, _on_term)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+    try:
+        for files, findings in pool.imap(_plan_chunk, chunks):
+            for rel, text in files.items():
+                if rel.parent == RUNBOOKS_DIR:
+                    out.files.setdefault(rel, text)  # a shared alert name: the first SLO's
+                else:
+                    out.files[rel] = text
+            out.findings.extend(findings)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+        signal.signal(signal.SIGTERM, old)
+        _WORK = None
+
+
+def _on_term(_sig: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM takes the Ctrl-C path: the workers are stopped
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent alone handles it (it terminates the
+    # pool), so a worker prints no traceback; and a worker dies with its parent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+
+
+def _plan_chunk(bounds: tuple[int, int]) -> tuple[dict[Path, str], list[Finding]]:
+    assert _WORK is not None
+    items, cat, info, cache = _WORK
+    part = Plan()
+    for spec, slo in items[bounds[0]:bounds[1]]:
+        _plan_slo(part, spec, slo, cat, info, cache)
+    return part.files, part.findings
 
 
 def _plan_slo(out: Plan, spec: SpecFile, slo: SLO, cat: catalog_mod.Catalog | None,
