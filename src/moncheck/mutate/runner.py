@@ -272,11 +272,14 @@ class Runner:
                     pairs.setdefault(i, []).append(_Pair(i, k, tf, g, ok, rp))
         # Renamed pairs first, then the ones that run alone, each the cheapest groups first (by
         # the baseline's time per group of the file); rounds of growing size so that a mutant
-        # killed early costs little and the last round still has many batches.
+        # killed early costs little and the last round still has many batches. After each
+        # round, the files that killed most of what they ran come first (cost / kill rate).
         def order(p: _Pair) -> tuple[bool, float]:
             return not p.renamed, self.cost.get(p.tf.shown, 0.0) / max(1, len(p.tf.groups))
 
         todo = {i: sorted(ps, key=order) for i, ps in pairs.items()}
+        tried: dict[int, int] = {}  # test file -> groups run so far
+        kills: dict[int, int] = {}  # test file -> mutants it killed
         for n, size in enumerate(ROUNDS):
             now = [p for i, ps in todo.items() if outcomes[i].status != KILLED
                    for p in (ps[:size] if size else ps)]
@@ -285,7 +288,21 @@ class Runner:
             self.progress(f"round {n + 1}: {len(now)} test groups of {len({p.mutant for p in now})} "
                           "mutants still alive")
             self._round(now, outcomes, mutants, rule_data, mutated, work, f"r{n}")
-            todo = {i: ps[size:] if size else [] for i, ps in todo.items()}
+            for p in now:
+                tried[p.k] = tried.get(p.k, 0) + 1
+            killer = {(p.mutant, p.tf.shown): p.k for p in now}
+            for i in {p.mutant for p in now}:
+                got = killer.get((i, outcomes[i].detail)) if outcomes[i].status == KILLED else None
+                if got is not None:
+                    kills[got] = kills.get(got, 0) + 1
+
+            # The next rounds try first the groups of the files that kill most per second so far
+            # (the order only changes what runs first: a mutant is still killed by any group).
+            def learned(p: _Pair) -> tuple[bool, float]:
+                rate = (kills.get(p.k, 0) + 1) / (tried.get(p.k, 0) + 2)
+                return not p.renamed, order(p)[1] / rate
+
+            todo = {i: sorted(ps[size:], key=learned) if size else [] for i, ps in todo.items()}
         return outcomes
 
     def _inert(self, m: Mutant, k: int, tf: scope.TestFile, g: scope.GroupScope,
