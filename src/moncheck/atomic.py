@@ -35,23 +35,12 @@ def write_text(path: Path, text: str) -> None:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (see the module doc)."""
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    _check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(path.parent)
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = NEW_FILE_MODE
     with _cleanup_on_signal():
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=SUFFIX, dir=path.parent)
-        _ACTIVE.add(tmp)
+        tmp = _temp_copy(path, data, fsync=True)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fchmod(f.fileno(), mode)
-                os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -70,8 +59,7 @@ def write_many(files: list[tuple[Path, str]]) -> None:
     process's writes. Readers still see the old file or the new one (the rename); what a crash
     can leave is an empty new file, which the next run regenerates (``--check`` names it)."""
     for path, _ in files:
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        _check_target(path)
     for folder in dict.fromkeys(path.parent for path, _ in files):
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale(folder)
@@ -80,17 +68,7 @@ def write_many(files: list[tuple[Path, str]]) -> None:
     with _cleanup_on_signal():
         try:
             for path, text in files:
-                try:
-                    mode = stat.S_IMODE(os.stat(path).st_mode)
-                except FileNotFoundError:
-                    mode = NEW_FILE_MODE
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=SUFFIX,
-                                           dir=path.parent)
-                _ACTIVE.add(tmp)
-                pending.append((tmp, path))
-                with os.fdopen(fd, "wb") as f:
-                    f.write(text.encode("utf-8"))
-                    os.fchmod(f.fileno(), mode)
+                pending.append((_temp_copy(path, text.encode("utf-8"), fsync=False), path))
             for tmp, path in pending:
                 os.replace(tmp, path)
                 _ACTIVE.discard(tmp)
@@ -101,6 +79,35 @@ def write_many(files: list[tuple[Path, str]]) -> None:
                     os.unlink(tmp)
                 _ACTIVE.discard(tmp)
             raise
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+
+
+def _temp_copy(path: Path, data: bytes, fsync: bool) -> str:
+    """A temporary file beside ``path`` holding ``data`` with the mode ``path`` has (0644 when
+    there is none), registered in _ACTIVE; removed again if writing it fails."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=SUFFIX, dir=path.parent)
+    _ACTIVE.add(tmp)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            if fsync:
+                os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        _ACTIVE.discard(tmp)
+        raise
+    return tmp
 
 
 def remove_stale(folder: Path) -> list[Path]:

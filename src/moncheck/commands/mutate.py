@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 from moncheck.findings import RENDERERS, default_format
 
@@ -44,17 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _on_term(_sig: int, _frame: FrameType | None) -> None:
-    # SIGTERM takes the Ctrl-C path: running promtools are killed, the work dir removed.
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     from moncheck.commands.check import UsageError, _resolve
     from moncheck.gate import load
     from moncheck.mutate import report
     from moncheck.mutate.policy import from_data
     from moncheck.mutate.runner import DEFAULT_TIMEOUT_S, Runner
+    from moncheck.stack.signals import sigterm_as_ctrl_c
 
     if args.jobs is not None and args.jobs < 1:
         print("moncheck: error: --jobs must be at least 1", file=sys.stderr)
@@ -105,12 +99,10 @@ def run(args: argparse.Namespace) -> int:
     timeout = args.timeout or pol.timeout_s or DEFAULT_TIMEOUT_S
     progress = (lambda msg: print(f"moncheck mutate: {msg}", file=sys.stderr)) if args.verbose else None
     runner = Runner(jobs=jobs, timeout=timeout, progress=progress, renaming=not args.one_by_one)
-    old = signal.signal(signal.SIGTERM, _on_term)
-    try:
+    # SIGTERM takes the Ctrl-C path: running promtools are killed, the work dir removed.
+    with sigterm_as_ctrl_c():
         result = runner.run([(rf, inv.abspath(rf.path)) for rf in inv.rule_files],
                             [(inv.abspath(t.path), t.path) for t in inv.rule_tests])
-    finally:
-        signal.signal(signal.SIGTERM, old)
     rep = report.evaluate(result, pol, jobs)
     fmt = args.format or default_format()
     if fmt == "json":

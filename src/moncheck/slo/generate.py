@@ -16,7 +16,6 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 from moncheck import atomic, yamlpos
 from moncheck import config as config_mod
@@ -150,11 +149,7 @@ PARALLEL_MIN = 200  # SLOs from which generation uses every core: below, a fork 
 def _jobs(n_slos: int) -> int:
     if n_slos < PARALLEL_MIN:
         return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, n_slos // (PARALLEL_MIN // 2)))
+    return max(1, min(os.cpu_count() or 1, n_slos // (PARALLEL_MIN // 2)))
 
 
 def _can_fork() -> bool:
@@ -178,28 +173,25 @@ def _plan_parallel(out: Plan, items: list[tuple[SpecFile, SLO]], cat: catalog_mo
     _WORK = (items, cat, info, cache)
     k = jobs * 4  # chunks: a slow one (a new rule shape to plan) does not hold the others up
     chunks = [(i * len(items) // k, (i + 1) * len(items) // k) for i in range(k)]
-    old = signal.signal(signal.SIGTERM, _on_term)
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
-    try:
-        for files, findings in pool.imap(_plan_chunk, chunks):
-            for rel, text in files.items():
-                if rel.parent == RUNBOOKS_DIR:
-                    out.files.setdefault(rel, text)  # a shared alert name: the first SLO's
-                else:
-                    out.files[rel] = text
-            out.findings.extend(findings)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
-        signal.signal(signal.SIGTERM, old)
-        _WORK = None
+    from moncheck.stack.signals import sigterm_as_ctrl_c
 
-
-def _on_term(_sig: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM takes the Ctrl-C path: the workers are stopped
+    with sigterm_as_ctrl_c():  # SIGTERM takes the Ctrl-C path: the pool is terminated
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+        try:
+            for files, findings in pool.imap(_plan_chunk, chunks):
+                for rel, text in files.items():
+                    if rel.parent == RUNBOOKS_DIR:
+                        out.files.setdefault(rel, text)  # a shared alert name: the first SLO's
+                    else:
+                        out.files[rel] = text
+                out.findings.extend(findings)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+            _WORK = None
 
 
 def _worker_init() -> None:

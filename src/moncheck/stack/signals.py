@@ -9,8 +9,10 @@ their end after two Ctrl-C in a row or a SIGINT to the whole process group. Stop
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -60,3 +62,22 @@ def release() -> None:
 def interrupted() -> bool:
     """A stop signal arrived while stacks were held (the workers of a parallel run stop then)."""
     return _tripped
+
+
+def _term_as_interrupt(_sig: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """Within the block, SIGTERM takes the Ctrl-C path (a KeyboardInterrupt in the main thread),
+    so the clean-up written for Ctrl-C (killing child processes, removing a work dir) also runs
+    for a SIGTERM. Main thread only; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _term_as_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
