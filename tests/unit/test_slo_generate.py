@@ -167,6 +167,9 @@ _MUTANTS = {
                                     '(sum(rate(http_requests_total{job="svc"}[1h])))'),
     "sli-errors-5m-irate": ("sli", 'rate(http_requests_total{job="svc",status_code=~"5.."}[5m])',
                             'irate(http_requests_total{job="svc",status_code=~"5.."}[5m])'),
+    # `>` -> `>=`: only a ratio exactly at the threshold tells them apart (slo/exact.py).
+    "page-5m-greater-or-equal": ("page", "} > (14.4 *", "} >= (14.4 *"),
+    "ticket-3d-greater-or-equal": ("ticket", ("ratio_rate3d{", " > (", " >= ("), None),
 }
 
 
@@ -184,7 +187,12 @@ def test_generated_tests_kill_hand_made_mutants(tmp_path: Path, mutant: str) -> 
     else:
         a, b = _alert_block(text, where)
         block = text[a:b]
-        if old is None:  # drop the 1h condition: its line and the `and` before it
+        if isinstance(old, tuple):  # (marker, old, new): on the line of the marker
+            marker, o, n = old
+            a2 = block.index(marker)
+            line_end = block.index("\n", a2)
+            block = block[:a2] + block[a2:line_end].replace(o, n, 1) + block[line_end:]
+        elif old is None:  # drop the 1h condition: its line and the `and` before it
             lines = block.split("\n")
             i = next(k for k, ln in enumerate(lines) if "ratio_rate1h{" in ln)
             block = "\n".join(lines[:i - 1] + lines[i + 1:])

@@ -25,7 +25,7 @@ import numpy as np
 
 from moncheck import atomic, yamlpos
 
-from moncheck.slo.burnmodel import Alert, Cond, Evaluator, Mutant, Workload, mutants
+from moncheck.slo.burnmodel import Alert, Cond, Evaluator, Mutant, Pair, Workload, mutants
 
 SHORT_INTERVAL = 1  # minutes: `for` boundaries and the short windows
 LONG_INTERVAL = 30  # minutes: the day-long windows (cheap enough to run for days)
@@ -205,9 +205,16 @@ def _pairs(alerts: tuple[Alert, ...]) -> list[tuple[int, int, float, int]]:
         for p in a.pairs:
             assert p.short is not None and p.long is not None
             sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
-            interval = LONG_INTERVAL if 2 * lw + sw > SHORT_HORIZON else SHORT_INTERVAL
-            out.append((sw, lw, p.short.threshold or 0.01, interval))
+            out.append((sw, lw, p.short.threshold or 0.01, pair_interval(p)))
     return out
+
+
+def pair_interval(p: Pair) -> int:
+    """The evaluation interval of a pair's tests: minutes, unless its windows do not fit the
+    short horizon."""
+    assert p.short is not None and p.long is not None
+    sw, lw = int(p.short.ratio.window), int(p.long.ratio.window)
+    return LONG_INTERVAL if 2 * lw + sw > SHORT_HORIZON else SHORT_INTERVAL
 
 
 def _round_up(m: int, step: int) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moncheck.slo import promql
+from moncheck.slo import exact, promql
 from moncheck.slo import scenarios as scen
 from moncheck.slo.burnmodel import DEFAULT_SLI, Alert, Alt, Coef, Sli, Term, alert_of
 from moncheck.slo.catalog import Catalog
@@ -38,7 +38,7 @@ from moncheck.slo.rules import (
     windows_of,
 )
 from moncheck.slo.promql import Matcher, Selector
-from moncheck.slo.synth import Workload, selects, synthesise
+from moncheck.slo.synth import Series, Workload, selects, synthesise
 
 NO_ALERTS = "the SLO has no alerts"
 PERIOD_INTERVAL_MIN = 11 * 60
@@ -205,11 +205,16 @@ def slo_tests(slo: SLO, catalog: Catalog | None, info: Info, group_order: list[s
         exp = _expected(slo, info, rules)
         if isinstance(exp, str):
             return [], exp, []
-        plan = scen.plan(model_alerts(slo, rules, work), cache_dir)
-        survivors = plan.survivors
+        alerts = model_alerts(slo, rules, work)
+        plan = scen.plan(alerts, cache_dir)
+        at_threshold, missing = exact.cases(alerts, exact_reads(slo, work),
+                                              scen.base_traffic(alerts))
+        survivors = plan.survivors + missing
         for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
             tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
                      for sc in plan.scenarios if sc.interval == interval]
+            tests += [_exact_group(slo, case, work, exp)
+                      for case in at_threshold if case.interval == interval]
             if tests:
                 files.append(TestFile(suffix, _minutes(interval), tests, group_order))
     period = _period_test(slo, info, work)
@@ -232,6 +237,86 @@ def _alert_group(slo: SLO, sc: scen.Scenario, work: Workload, base: int,
     return {"name": f"{slo.id}: {sc.title} ({desc})", "interval": _minutes(scen.SHORT_INTERVAL),
             "input_series": _input_series(work.only(sc.decoys, sc.halves), sc.segments, base),
             "alert_rule_test": checks}
+
+
+def _exact_group(slo: SLO, case: exact.Case, work: Workload,
+                 exp: dict[str, list[Any]]) -> dict[str, Any]:
+    """The alerts when one burn condition's ratio is exactly its threshold (``exact``)."""
+    picked = _exact_series(slo, work)
+    assert picked is not None and work.copy_label is not None
+    series = []
+    for s, old, new in zip(picked, case.old, case.new):
+        for copy, tr in (("old", old), ("new", new)):
+            labels = tuple(sorted({**s.labels, work.copy_label: copy}.items()))
+            series.append({"series": Series(s.metric, dict(labels), 0, 0).text(),
+                           "values": _track_values(tr, case.at)})
+    names = sorted({v[0] for v in exp.values()})
+    checks = [{"eval_time": _minutes(case.check), "alertname": name,
+               "exp_alerts": [exp[sev][1] for sev in sorted(case.firing) if exp[sev][0] == name]}
+              for name in names]
+    flt = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(slo.id_labels().items())) + "}"
+    premise = (f"count({sli_metric(case.window * 60_000)}{flt} == "
+               f"{go_float(case.threshold)})")
+    window = _minutes(case.window)
+    return {"name": f"{slo.id}: {case.severity} {window} condition exactly at its threshold "
+                    f"at {_minutes(case.at)}: `>` does not hold, so the {case.severity} alert "
+                    f"does not fire; with `>=` it would",
+            "interval": _minutes(scen.SHORT_INTERVAL), "input_series": series,
+            "alert_rule_test": checks,
+            "promql_expr_test": [{"expr": premise, "eval_time": _minutes(case.at),
+                                  "exp_samples": [{"labels": "{}", "value": 1}]}]}
+
+
+def _track_values(tr: exact.Track, exact_from: int) -> str:
+    """promtool values of a track: blanks before its start, whole numbers in expanding
+    notation, and every sample from ``exact_from`` on as the shortest text that reads back to
+    the same double."""
+    items = [f"_x{tr.start}"] if tr.start else []
+    upto = min(tr.end, exact_from - 1)
+    if upto >= tr.start:
+        whole = tr.values[:upto - tr.start + 1]
+        runs: list[tuple[int, float]] = []
+        for a, b in zip(whole, whole[1:]):
+            inc = b - a
+            if runs and runs[-1][1] == inc:
+                runs[-1] = (runs[-1][0] + 1, inc)
+            else:
+                runs.append((1, inc))
+        items.append(_values(runs) if runs else "0")
+    items += [repr(v) for v in tr.values[max(0, exact_from - tr.start):]]
+    return " ".join(items)
+
+
+def _exact_series(slo: SLO, work: Workload) -> list[Series] | None:
+    """The input series the SLI reads, once each (no halves, no decoys)."""
+    if slo.error_query is None or slo.total_query is None:
+        return None
+    sels = [sel for q in (slo.error_query, slo.total_query)
+            for sel in promql.selectors(promql.fill_window(q, "5m"))]
+    return [s for s in work.only(False, False).series if any(selects(sel, s) for sel in sels)]
+
+
+def exact_reads(slo: SLO, work: Workload | None) -> exact.Reads | None:
+    """What each term of the SLI picks of the input of an ``exact`` case, or None when a side
+    is not a sum of such terms, a growth is not 0 or 1, or no label can tell two copies of a
+    series apart."""
+    if work is None or work.copy_label is None:
+        return None
+    picked = _exact_series(slo, work)
+    if not picked or slo.error_query is None or slo.total_query is None:
+        return None
+    if any(v not in (0.0, 1.0) for s in picked for v in (s.per_good, s.per_bad)):
+        return None
+    sides = []
+    for query in (slo.error_query, slo.total_query):
+        q = promql.fill_window(query, "5m")
+        terms, sels = promql.linear_terms(q), promql.selectors(q)
+        if terms is None or len(terms) != len(sels):
+            return None
+        sides.append(tuple(tuple(i for i, s in enumerate(picked) if selects(sel, s))
+                           for sel in sels))
+    return exact.Reads(tuple((int(s.per_good), int(s.per_bad)) for s in picked),
+                       sides[0], sides[1])
 
 
 def _pct(r: float) -> str:
