@@ -4,8 +4,11 @@ Prints, each figure with the load average when it was taken:
 1. the whole repository (`moncheck mutate`, no paths: every rule file including the generated SLO
    rules, every promtool test file; `--hand-written`: only the hand-written rule files and their
    tests): mutants, mutants/s, wall time, with `--jobs N` (default: cores) and with `--jobs 1`,
-   and the serial / parallel ratio. Goal: < 60 s. `--one-by-one` adds a run that judges every
-   mutant in runs of its own (the reference way) and says whether every verdict is the same.
+   and the serial / parallel ratio. Goal: < 60 s. Every run starts from an empty cache (no
+   hints, ``mutate.hints``), except the *warm* one: the parallel run again, with the hints the
+   first left, and whether its verdicts are the first's. `--one-by-one` adds a run that judges
+   every mutant in runs of its own (the reference way) and says whether every verdict is the
+   same.
 2. growth: every rule file and promtool test file of the repository copied 1x, 4x, 16x into a
    generated repository, each copy with its alerts and recorded series renamed (``_c<k>``, the
    references through the project's PromQL printer) and tests loading their own copy: mutants,
@@ -42,11 +45,15 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
-def mutate(repo: Path, jobs: int, *args: str) -> tuple[float, dict[str, Any]]:
-    t0 = time.perf_counter()
-    proc = subprocess.run([*MONCHECK, "mutate", "--repo", str(repo), "--format", "json",
-                           "--jobs", str(jobs), *args], cwd=repo, capture_output=True, text=True,
-                          check=False)
+def mutate(repo: Path, jobs: int, *args: str, cache: Path | None = None
+           ) -> tuple[float, dict[str, Any]]:
+    """One run, with the hints in ``cache`` (None: a new, empty cache)."""
+    with tempfile.TemporaryDirectory(prefix="moncheck-bench-cache-") as fresh:
+        env = {**os.environ, "MONCHECK_CACHE_DIR": str(cache or fresh)}
+        t0 = time.perf_counter()
+        proc = subprocess.run([*MONCHECK, "mutate", "--repo", str(repo), "--format", "json",
+                               "--jobs", str(jobs), *args], cwd=repo, capture_output=True,
+                              text=True, check=False, env=env)
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"moncheck mutate failed (exit {proc.returncode}): {proc.stderr.strip()}")
@@ -160,8 +167,14 @@ def main() -> int:
         paths += ["--policy", "policies/policy.yml"]
     what = "hand-written rules" if args.hand_written else "repository"
     if not args.skip_repo:
-        wall_p, doc = mutate(REPO, args.jobs, *paths)
-        print(line(f"{what}, --jobs {args.jobs}", wall_p, doc))
+        with tempfile.TemporaryDirectory(prefix="moncheck-bench-cache-") as kept:
+            wall_p, doc = mutate(REPO, args.jobs, *paths, cache=Path(kept))
+            print(line(f"{what}, --jobs {args.jobs}", wall_p, doc))
+            wall_w, doc_w = mutate(REPO, args.jobs, *paths, cache=Path(kept))
+            print(line(f"{what}, --jobs {args.jobs}, warm", wall_w, doc_w))
+            same = verdicts(doc) == verdicts(doc_w) and doc["killed"] == doc_w["killed"]
+            print(f"warm / cold wall time: {wall_w / wall_p:.2f}; verdicts "
+                  + ("identical" if same else "DIFFER"))
         if not args.skip_serial:
             wall_s, doc_s = mutate(REPO, 1, *paths)
             print(line(f"{what}, --jobs 1", wall_s, doc_s))

@@ -100,9 +100,15 @@ def run(args: argparse.Namespace) -> int:
     progress = (lambda msg: print(f"moncheck mutate: {msg}", file=sys.stderr)) if args.verbose else None
     runner = Runner(jobs=jobs, timeout=timeout, progress=progress, renaming=not args.one_by_one)
     # SIGTERM takes the Ctrl-C path: running promtools are killed, the work dir removed.
+    from moncheck.mutate import hints
+
+    hints_path = hints.path_for(repo)
+    known = hints.load(hints_path)
     with sigterm_as_ctrl_c():
         result = runner.run([(rf, inv.abspath(rf.path)) for rf in inv.rule_files],
-                            [(inv.abspath(t.path), t.path) for t in inv.rule_tests])
+                            [(inv.abspath(t.path), t.path) for t in inv.rule_tests],
+                            hints=known)
+    hints.save(hints_path, {**known, **result.hints})
     rep = report.evaluate(result, pol, jobs)
     fmt = args.format or default_format()
     if fmt == "json":

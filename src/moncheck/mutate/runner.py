@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from moncheck.inventory import RuleFile
+from moncheck.mutate import hints as hints_mod
 from moncheck.mutate import inert, rename, scope
 from moncheck.mutate.mutants import Mutant, file_mutants
 from moncheck.tools import ToolTimeout, stop_all
@@ -43,7 +44,8 @@ KILLED, SURVIVED, STILLBORN, TIMEOUT = "killed", "survived", "stillborn", "timeo
 DEFAULT_TIMEOUT_S = 60.0
 CHECK_BATCH = 64  # rule files per `promtool check rules`
 MAX_TEST_BATCH = 32  # test files per `promtool test rules`
-ROUNDS = (1, 1, 2, 4, 0)  # observing groups per mutant in each round (0: all the rest)
+ROUNDS = (1, 1, 1, 2, 2, 4, 8, 0)  # observing groups per mutant in each round (0: all the rest)
+SPREAD = 4  # the first round starts a rule's mutants at up to this many different groups
 MAX_RENAMED = 64  # mutants judged in one renamed test group run
 MIN_BATCH_S = 0.5  # below that, promtool's start-up (~75 ms) outweighs the parallelism
 
@@ -57,6 +59,7 @@ class Outcome:
     tests: list[str] = field(default_factory=list)  # test files (as shown) run against it
     groups: int = 0  # test groups run against it
     detail: str = ""  # why it has this status (killing test file, timeout, ...)
+    killer: tuple[int, int] | None = None  # (test file, group) that killed it, when known
 
 
 @dataclass
@@ -68,6 +71,7 @@ class RunResult:
     promtool_calls: int = 0
     elapsed_s: float = 0.0
     test_files: list[str] = field(default_factory=list)
+    hints: hints_mod.Hints = field(default_factory=dict)  # this run's killers (mutate.hints)
 
 
 @dataclass
@@ -80,6 +84,7 @@ class _Item:
     groups: int
     mutant: int | None
     cost: float = 0.0  # estimated seconds
+    group: tuple[int, int] | None = None  # (test file, group) when it holds one group
 
 
 @dataclass(eq=False)
@@ -161,10 +166,13 @@ class Runner:
 
     def run(self, rule_files: list[tuple[RuleFile, Path]], tests: list[tuple[Path, str]],
             only: Callable[[Mutant], bool] | None = None,
-            extra: list[Mutant] | None = None) -> RunResult:
+            extra: list[Mutant] | None = None,
+            hints: hints_mod.Hints | None = None) -> RunResult:
         """``rule_files``: (parsed rule file, absolute path) to mutate; ``tests``: (absolute
         path, shown path) of the promtool test files to run. ``only`` keeps some of the
-        generated mutants; ``extra`` adds mutants made elsewhere (of rules of ``rule_files``)."""
+        generated mutants; ``extra`` adds mutants made elsewhere (of rules of ``rule_files``).
+        ``hints``: the group that killed each mutant before, tried first (``mutate.hints``)."""
+        self.hints = hints or {}
         t0 = time.perf_counter()
         self.timed_out: set[str] = set()
         rule_data: dict[Path, Any] = {}
@@ -188,6 +196,10 @@ class Runner:
             self.progress(f"{len(mutants)} mutants of {len(rule_files)} rule files, "
                           f"{len(test_files)} test files, {self.jobs} jobs")
             result.outcomes = self._mutants(mutants, test_files, rule_data, work)
+        for o in result.outcomes:
+            if o.status == KILLED and o.killer is not None:
+                tf = test_files[o.killer[0]]
+                result.hints[hints_mod.key(o.mutant)] = (tf.shown, _group_name(tf, o.killer[1]))
         result.elapsed_s = time.perf_counter() - t0
         result.promtool_calls = self.calls
         return result
@@ -278,8 +290,25 @@ class Runner:
             return not p.renamed, self.cost.get(p.tf.shown, 0.0) / max(1, len(p.tf.groups))
 
         todo = {i: sorted(ps, key=order) for i, ps in pairs.items()}
-        tried: dict[int, int] = {}  # test file -> groups run so far
-        kills: dict[int, int] = {}  # test file -> mutants it killed
+        # The first round spreads the mutants of one rule over its cheapest groups, so that the
+        # next rounds know which groups kill that rule's mutants (the order only changes what
+        # runs first: a mutant is still killed by any group, and a survivor runs them all).
+        rank: dict[tuple[str, int], int] = {}
+        for i in sorted(todo):
+            ps = todo[i]
+            hint = self.hints.get(hints_mod.key(mutants[i][0]))
+            first = next((j for j, p in enumerate(ps)
+                          if hint == (p.tf.shown, _group_name(p.tf, p.group.index))), None)
+            if first is not None:  # the group that killed it last time
+                ps.insert(0, ps.pop(first))
+                continue
+            key = _rule_key(mutants[i][0])
+            j = rank.get(key, 0)
+            rank[key] = j + 1
+            off = j % min(SPREAD, len(ps))
+            if off:
+                ps.insert(0, ps.pop(off))
+        stats = _Stats()
         for n, size in enumerate(ROUNDS):
             now = [p for i, ps in todo.items() if outcomes[i].status != KILLED
                    for p in (ps[:size] if size else ps)]
@@ -289,18 +318,16 @@ class Runner:
                           "mutants still alive")
             self._round(now, outcomes, mutants, rule_data, mutated, work, f"r{n}")
             for p in now:
-                tried[p.k] = tried.get(p.k, 0) + 1
-            killer = {(p.mutant, p.tf.shown): p.k for p in now}
-            for i in {p.mutant for p in now}:
-                got = killer.get((i, outcomes[i].detail)) if outcomes[i].status == KILLED else None
-                if got is not None:
-                    kills[got] = kills.get(got, 0) + 1
+                o = outcomes[p.mutant]
+                stats.add(p, _rule_key(o.mutant), o.mutant.operator,
+                          o.status == KILLED and o.killer == (p.k, p.group.index))
 
-            # The next rounds try first the groups of the files that kill most per second so far
-            # (the order only changes what runs first: a mutant is still killed by any group).
+            # The next rounds try first the groups that killed most of what they ran, for the
+            # same rule and operator, the same rule, and overall (each estimate the prior of
+            # the next), per second of their estimated cost.
             def learned(p: _Pair) -> tuple[bool, float]:
-                rate = (kills.get(p.k, 0) + 1) / (tried.get(p.k, 0) + 2)
-                return not p.renamed, order(p)[1] / rate
+                m = mutants[p.mutant][0]
+                return not p.renamed, order(p)[1] / stats.rate(p, _rule_key(m), m.operator)
 
             todo = {i: sorted(ps[size:], key=learned) if size else [] for i, ps in todo.items()}
         return outcomes
@@ -342,8 +369,11 @@ class Runner:
         items = []
         for (i, k), groups in by_file.items():
             tf = next(p.tf for p in alone if p.mutant == i and p.k == k)
-            items.append(self._item(work, f"m{i}/{tag}-t{k}-{tf.path.name}", tf, rule_data,
-                                    (mutants[i][1], mutated[i]), groups, i))
+            item = self._item(work, f"m{i}/{tag}-t{k}-{tf.path.name}", tf, rule_data,
+                              (mutants[i][1], mutated[i]), groups, i)
+            if len(groups) == 1:
+                item.group = (k, groups[0].index)
+            items.append(item)
         self._judge(items, outcomes, work)
 
     def _judge_renamed(self, pairs: list[_Pair], outcomes: list[Outcome],
@@ -383,6 +413,7 @@ class Runner:
                 for p in batch:
                     if p.mutant in killed and outcomes[p.mutant].status != KILLED:
                         outcomes[p.mutant].status, outcomes[p.mutant].detail = KILLED, p.tf.shown
+                        outcomes[p.mutant].killer = (p.k, p.group.index)
                 left = [p for p in batch if p.mutant not in killed]
                 if stopped and left:  # promtool stopped at a failing rule: the rest not judged
                     again.append(left)
@@ -419,7 +450,7 @@ class Runner:
                 o.detail = (f"{item.shown}: promtool did not finish within {self.timeout:g}s"
                             if item.arg in self.timed_out else f"{item.shown}: promtool gave no result")
             elif not res[0]:
-                o.status, o.detail = KILLED, item.shown
+                o.status, o.detail, o.killer = KILLED, item.shown, item.group
 
     def _batches(self, items: list[_Item]) -> list[list[str]]:
         """Batches of similar estimated cost (from the baseline's time per test file), a few per
@@ -438,6 +469,40 @@ class Runner:
         if cur:
             batches.append(cur)
         return batches
+
+
+def _group_name(tf: scope.TestFile, index: int) -> str:
+    tests = tf.data.get("tests") or []
+    g = tests[index] if index < len(tests) else None
+    name = g.get("name") if isinstance(g, dict) else None
+    return str(name) if name is not None else f"#{index}"
+
+
+def _rule_key(m: Mutant) -> tuple[str, int]:
+    return m.rule.file, m.rule.line
+
+
+class _Stats:
+    """Kills and tries per test group: overall, per rule, per rule and operator."""
+
+    def __init__(self) -> None:
+        self.kills: dict[tuple[Any, ...], int] = {}
+        self.tries: dict[tuple[Any, ...], int] = {}
+
+    def _keys(self, p: _Pair, rule: tuple[str, int], op: str) -> list[tuple[Any, ...]]:
+        g = (p.k, p.group.index)
+        return [g, (*g, rule), (*g, rule, op)]
+
+    def add(self, p: _Pair, rule: tuple[str, int], op: str, killed: bool) -> None:
+        for key in self._keys(p, rule, op):
+            self.tries[key] = self.tries.get(key, 0) + 1
+            self.kills[key] = self.kills.get(key, 0) + killed
+
+    def rate(self, p: _Pair, rule: tuple[str, int], op: str) -> float:
+        est = 0.5
+        for key in self._keys(p, rule, op):
+            est = (self.kills.get(key, 0) + est) / (self.tries.get(key, 0) + 1)
+        return max(est, 1e-3)
 
 
 def _load(path: Path) -> Any:

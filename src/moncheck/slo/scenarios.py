@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import math
-import os
 import random
 import zlib
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moncheck import atomic, yamlpos
+from moncheck import atomic, cache, yamlpos
 
 from moncheck.slo.burnmodel import Alert, Cond, Evaluator, Mutant, Pair, Workload, mutants
 
@@ -245,14 +244,9 @@ def _random(alerts: tuple[Alert, ...], seed: int) -> list[Scenario]:
 
 
 def default_cache_dir() -> Path | None:
-    """Where plans are kept between runs: ``$MONCHECK_CACHE_DIR`` (empty: nowhere), else the
-    user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``) ``/moncheck/slo-plans``. Plans depend on
+    """Where plans are kept between runs (``moncheck.cache``, ``slo-plans``). Plans depend on
     the model's code and the rule shape only, not on the repository."""
-    env = os.environ.get("MONCHECK_CACHE_DIR")
-    if env is not None:
-        return Path(env) / "slo-plans" if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "moncheck" / "slo-plans"
+    return cache.cache_dir("slo-plans")
 
 
 def plan(alerts: tuple[Alert, ...], cache_dir: Path | None = None) -> Plan:

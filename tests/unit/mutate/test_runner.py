@@ -180,3 +180,60 @@ def test_timeout_is_reported_not_killed(tmp_path: Path, capsys: pytest.CaptureFi
     assert ("busy.test.yml:1: error: mutate/timeout: the tests without any mutation: promtool did not "
             "finish within 0.001s") in out
     assert "killed" not in out.split("moncheck mutate:")[0]
+
+
+def test_hints_put_last_runs_killer_first_and_never_change_a_verdict(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two groups that both kill the threshold x2 mutant: whichever kills it without hints,
+    with a hint naming the other one, that other one does. Verdicts are the same either way, also with
+    a hint naming no group at all, and the run's own hints name the killing group."""
+    from moncheck.inventory import parse_rules
+    from moncheck.mutate import hints
+    from moncheck.mutate.mutants import file_mutants
+    from moncheck.mutate.runner import Runner
+    from moncheck.yamlpos import loads
+
+    two = TEST.replace("tests:\n", "tests:\n" + TEST.split("tests:\n")[1].replace(
+        "Busy fires above 1/s", "Busy fires, again"), 1)
+    rules, test = _write(tmp_path, test=two)
+    rf = parse_rules("rules.yml", loads(RULES, "rules.yml"))
+
+    def run(h: hints.Hints | None) -> dict[str, tuple[str, tuple[int, int] | None]]:
+        res = Runner(jobs=2, timeout=60).run([(rf, rules)], [(test, "busy.test.yml")], hints=h)
+        return {f"{o.mutant.operator} {o.mutant.new}": (o.status, o.killer) for o in res.outcomes}
+
+    plain = run(None)
+    x2 = next(k for k in plain if k.endswith("> 2"))
+    status, killer = plain[x2]
+    assert status == "killed" and killer is not None
+    other = 1 - killer[1]
+    m = next(mm for mm in file_mutants(rf)[0] if mm.new.endswith("> 2"))
+    names = ["Busy fires, again", "Busy fires above 1/s"]  # the copy comes first
+    hinted = run({hints.key(m): ("busy.test.yml", names[other])})
+    assert hinted[x2] == ("killed", (0, other))
+    assert {k: v[0] for k, v in hinted.items()} == {k: v[0] for k, v in plain.items()}
+    wrong = run({hints.key(m): ("busy.test.yml", "no such group")})
+    assert wrong == plain
+    res = Runner(jobs=2, timeout=60).run([(rf, rules)], [(test, "busy.test.yml")])
+    assert res.hints[hints.key(m)] == ("busy.test.yml", names[killer[1]])
+
+
+def test_mutate_keeps_hints_in_the_cache_and_survives_a_corrupt_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from moncheck.mutate import hints
+
+    monkeypatch.setenv("MONCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.chdir(repo)
+    _write(repo)
+    path = hints.path_for(repo)
+    assert path is not None and path.parent == tmp_path / "cache/mutate-hints"
+    rc = main(["mutate", "rules.yml", "busy.test.yml", "--repo", str(repo)])
+    first = capsys.readouterr().out
+    saved = hints.load(path)
+    assert rc == 1 and saved and set(saved.values()) == {("busy.test.yml", "Busy fires above 1/s")}
+    path.write_bytes(b"\xff not json")
+    rc = main(["mutate", "rules.yml", "busy.test.yml", "--repo", str(repo)])
+    assert rc == 1 and capsys.readouterr().out.splitlines()[:-1] == first.splitlines()[:-1]
+    assert hints.load(path) == saved
