@@ -4,10 +4,12 @@ The scenarios come from ``moncheck.slo.scenarios``: workloads whose error ratio 
 change over time (a sustained medium burn only the slow pair sees, a short spike, recovery, a
 traffic step, thresholds just below and just above, ``for`` boundaries, days-long burns), each
 asserted at the evaluation times where a modelled mutant of the rules would behave differently.
-Three files per SLO keep every file cheap and the cost linear in the number of SLOs:
+Four files per SLO keep every file cheap and the cost linear in the number of SLOs:
 
 - ``<slo id>.test.yml``: minute-by-minute evaluation, hours of data (the fast windows, ``for``);
 - ``<slo id>.days.test.yml``: evaluation every 30 minutes over days (the 1d and 3d windows);
+- ``<slo id>.exact.test.yml``: evaluation every 6 hours, the burn conditions exactly at their
+  thresholds (``exact``; a case that needs shorter steps goes to one of the two files above);
 - ``<slo id>.period.test.yml``: evaluation every 11 hours over more than the SLO period (the
   period SLI, the metadata rules). 11 hours divides no supported period, so no sample sits on
   a range boundary (Prometheus 2 and 3 treat those differently).
@@ -42,6 +44,7 @@ from moncheck.slo.synth import Series, Workload, selects, synthesise
 
 NO_ALERTS = "the SLO has no alerts"
 PERIOD_INTERVAL_MIN = 11 * 60
+EXACT_INTERVAL_MIN = exact.INTERVALS[0]
 PERIOD_SAMPLE_MIN = 2
 _LABEL_TPL = re.compile(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
 
@@ -210,7 +213,8 @@ def slo_tests(slo: SLO, catalog: Catalog | None, info: Info, group_order: list[s
         at_threshold, missing = exact.cases(alerts, exact_reads(slo, work),
                                               scen.base_traffic(alerts))
         survivors = plan.survivors + missing
-        for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL)):
+        for suffix, interval in (("", scen.SHORT_INTERVAL), (".days", scen.LONG_INTERVAL),
+                                 (".exact", EXACT_INTERVAL_MIN)):
             tests = [_alert_group(slo, sc, work, plan.base_traffic, exp)
                      for sc in plan.scenarios if sc.interval == interval]
             tests += [_exact_group(slo, case, work, exp)
