@@ -22,6 +22,8 @@ native histograms, ``__name__``) is left to promtool.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import Any
 
@@ -223,15 +225,28 @@ def _uses_name(mod: Any) -> bool:
     return mod is not None and "__name__" in mod.labels
 
 
+_UNPARSABLE = "unparsable"
+
+
+@functools.lru_cache(maxsize=8192)
+def _changed(original: str, mutated: str) -> tuple[Any, Any] | str | None:
+    """``changed_node`` of the two parsed expressions, once per pair: it does not depend on the
+    group, and a mutant is asked about every group that observes it."""
+    try:
+        return changed_node(parse(original), parse(mutated))
+    except (ValueError, TypeError):
+        return _UNPARSABLE
+
+
 def inert(original: str, mutated: str, world: Universe) -> bool:
     """Whether expression ``mutated`` has the value of ``original`` at every step on a group
     whose series are those of ``world``."""
-    try:
-        pair = changed_node(parse(original), parse(mutated))
-    except (ValueError, TypeError):
+    pair = _changed(original, mutated)
+    if pair == _UNPARSABLE:
         return False
     if pair is None:
         return True
+    assert not isinstance(pair, str)
     a, b = pair
     if isinstance(a, pp.MatrixSelector) and isinstance(b, pp.MatrixSelector):
         if a.range != b.range:
