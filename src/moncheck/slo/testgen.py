@@ -271,10 +271,24 @@ def _exact_group(slo: SLO, case: exact.Case, work: Workload,
                                   "exp_samples": [{"labels": "{}", "value": 1}]}]}
 
 
+# id(track) -> (the track, kept alive so its id is not reused; exact_from; its text): the cases
+# of one rule shape are shared by every SLO of that shape (exact.cases is cached).
+_TRACK_TEXT: dict[int, tuple[exact.Track, int, str]] = {}
+
+
 def _track_values(tr: exact.Track, exact_from: int) -> str:
+    got = _TRACK_TEXT.get(id(tr))
+    if got is None or got[1] != exact_from:
+        if len(_TRACK_TEXT) > 50_000:
+            _TRACK_TEXT.clear()
+        got = _TRACK_TEXT[id(tr)] = (tr, exact_from, _track_text(tr, exact_from))
+    return got[2]
+
+
+def _track_text(tr: exact.Track, exact_from: int) -> str:
     """promtool values of a track: blanks before its start, whole numbers in expanding
-    notation, and every sample from ``exact_from`` on as the shortest text that reads back to
-    the same double."""
+    notation, and the sample at ``exact_from`` as the shortest text that reads back to the
+    same double."""
     items = [f"_x{tr.start}"] if tr.start else []
     upto = min(tr.end, exact_from - 1)
     if upto >= tr.start:
@@ -287,7 +301,16 @@ def _track_values(tr: exact.Track, exact_from: int) -> str:
             else:
                 runs.append((1, inc))
         items.append(_values(runs) if runs else "0")
-    items += [repr(v) for v in tr.values[max(0, exact_from - tr.start):]]
+    rest = tr.values[max(0, exact_from - tr.start):]
+    incs = {b - a for a, b in zip(rest, rest[1:])}
+    first = repr(rest[0]) if rest else ""
+    if len(incs) == 1 and "e" not in first and (inc := incs.pop()) == int(inc):
+        # Exact at the equality; after it only conditions MARGIN clear of their thresholds
+        # matter (exact._robust), so the
+        # expansion (which promtool may sum in another order) is as good as every value.
+        items.append(f"{first}+{_fmt(inc)}x{len(rest) - 1}")
+    else:
+        items += [repr(v) for v in rest]
     return " ".join(items)
 
 
