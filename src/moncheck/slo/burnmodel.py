@@ -300,7 +300,7 @@ def mutants(alerts: tuple[Alert, ...]) -> list[Mutant]:
             for side in ("short", "long"):
                 c = getattr(p, side)
                 assert c is not None
-                label = f"{_fmt_min(c.ratio.window)} condition"
+                label = f"{fmt_minutes(c.ratio.window)} condition"
                 other = "long" if side == "short" else "short"
                 variants = [(f"{label} threshold x{k:g}", replace(c, threshold=c.threshold * k))
                             for k in (0.1, 0.5, 2, 10)]
@@ -312,7 +312,7 @@ def mutants(alerts: tuple[Alert, ...]) -> list[Mutant]:
                     pairs[j] = _with_side(p, side, nc)
                     put(i, name, replace(a, pairs=tuple(pairs)))
                 pairs[j] = _with_side(p, side, None)
-                put(i, f"{label} dropped (only the {_fmt_min(getattr(p, other).ratio.window)} "
+                put(i, f"{label} dropped (only the {fmt_minutes(getattr(p, other).ratio.window)} "
                        "one left)", replace(a, pairs=tuple(pairs)))
             pairs = list(a.pairs)
             pairs[j] = replace(p, op="or")
@@ -348,7 +348,7 @@ def mutants(alerts: tuple[Alert, ...]) -> list[Mutant]:
                 for name, nt in variants:
                     changed = (*terms[:j], nt, *terms[j + 1:])
                     new = replace(r, err=changed) if side == "err" else replace(r, tot=changed)
-                    out.append(Mutant(f"sli: {_fmt_min(w)} rule {label} {name}",
+                    out.append(Mutant(f"sli: {fmt_minutes(w)} rule {label} {name}",
                                       tuple(_swap_ratio(a, w, new) for a in alerts)))
     return out
 
@@ -364,7 +364,8 @@ def _swap_ratio(a: Alert, window: float, new: Ratio) -> Alert:
                                   for p in a.pairs))
 
 
-def _fmt_min(m: float) -> str:
+def fmt_minutes(m: float) -> str:
+    """A window in minutes as its mutants and tests name it: 5m, 1h, 3d."""
     if m >= 1440 and m % 1440 == 0:
         return f"{int(m // 1440)}d"
     if m >= 60 and m % 60 == 0:

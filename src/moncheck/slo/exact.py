@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 
 from moncheck.slo import promfloat
-from moncheck.slo.burnmodel import MARGIN, Alert, Cond, Pair
+from moncheck.slo.burnmodel import MARGIN, Alert, Cond, Pair, fmt_minutes
 
 TRIES = 20_000  # shifts tried per design (a difference of rates takes about 1/threshold)
 QUIET_TRAFFIC = 10  # the quiet lead's traffic, a multiple of the burns' (as in scenarios)
@@ -82,7 +82,7 @@ class Case:
 
 
 def mutant_name(severity: str, window: int) -> str:
-    return f"{severity}: {_fmt(window)} condition > -> >= (the ratio exactly at its threshold)"
+    return f"{severity}: {fmt_minutes(window)} condition > -> >= (the ratio exactly at its threshold)"
 
 
 def cases(alerts: tuple[Alert, ...], reads: Reads | None, base: int
@@ -244,7 +244,13 @@ class _Built:
 
     @property
     def tracks(self) -> tuple[Track, ...]:
-        return tuple(tr for pair in zip(self.old, self.new) for tr in pair)
+        return _interleaved(self.old, self.new)
+
+
+def _interleaved(old: tuple[Track, ...] | list[Track], new: tuple[Track, ...] | list[Track]
+                 ) -> tuple[Track, ...]:
+    """Series i's old copy at 2i, its new one at 2i + 1 (what ``_side`` reads)."""
+    return tuple(tr for pair in zip(old, new) for tr in pair)
 
 
 def _counter(start: int, coef: tuple[int, int], events: list[tuple[int, int]],
@@ -307,7 +313,7 @@ def _tune(x: Cond, reads: Reads, b: _Built) -> _Built | None:
             events[-1] = (events[-1][0] + shift, events[-1][1])
             new = [_counter(s, coef, events) for coef in reads.coefs]
             new[i] = Track(s, (*new[i].values[:-1], val))
-            both = tuple(tr for pair in zip(b.old, new) for tr in pair)
+            both = _interleaved(b.old, new)
             if any(_ratio(x, reads, both, t, v) != c for v in VERSIONS):
                 continue  # pragma: no cover - _fast is what _ratio computes here
             full = tuple(_counter(t, coef, [b.after] * (b.check - t), tr.values[-1])
@@ -401,11 +407,3 @@ def _robust(alerts: tuple[Alert, ...], ai: int, pi: int, side: str, reads: Reads
         if f:
             firing.append(other.severity)
     return tuple(firing)
-
-
-def _fmt(m: int) -> str:
-    if m % 1440 == 0:
-        return f"{m // 1440}d"
-    if m % 60 == 0:
-        return f"{m // 60}h"
-    return f"{m}m"
